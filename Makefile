@@ -51,6 +51,8 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BINDIR)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps run test unit integration asan fuzz bench install clean
+# Keep objects of tests and benches (make would delete them as intermediates).
+.SECONDARY:
 all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS)
 
 $(OBJDIR)/%.o: %.c
