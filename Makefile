@@ -129,15 +129,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BINDIR=$(abspath $(BINDIR)) bench/run.sh
 
-install: $(PROGS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/dedupd
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/dedupd/
-	install -d $(DESTDIR)/etc/dedupd
-	install -m 0644 conf/dedupd.conf.example $(DESTDIR)/etc/dedupd/dedupd.conf.example
-	install -d $(DESTDIR)/lib/systemd/system
-	sed 's|@PREFIX@|$(PREFIX)|g' systemd/dedupd.service > $(DESTDIR)/lib/systemd/system/dedupd.service
-	chmod 0644 $(DESTDIR)/lib/systemd/system/dedupd.service
+# install: see mk/install.mk
 
 clean:
 	rm -rf build build-asan bin
