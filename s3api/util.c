@@ -275,6 +275,8 @@ static int mkutc(int y, int mo, int d, int h, int mi, int s, int64_t *out)
 	    d > mdays[mo - 1] || h > 23 || mi > 59 || s > 60 || h < 0 ||
 	    mi < 0 || s < 0)
 		return DD_EINVAL;
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return DD_EINVAL;
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	       h * 3600 + mi * 60 + s;
 	return DD_OK;
