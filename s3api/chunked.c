@@ -174,6 +174,13 @@ static int trailer_line(s3_chunked *c, dd_str l)
 		return S3E_MALFORMED_TRAILER;
 	name = s3i_trim((dd_str){l.p, (size_t)(colon - l.p)});
 	value = s3i_trim((dd_str){colon + 1, (size_t)(l.p + l.len - colon - 1)});
+	if (name.len == 0)
+		return S3E_MALFORMED_TRAILER;
+	for (size_t i = 0; i < name.len; i++) {
+		char ch = name.p[i];
+		if (ch <= 0x20 || ch >= 0x7f)
+			return S3E_MALFORMED_TRAILER; /* header names are tokens */
+	}
 	if (s3i_caseeq(name, DD_STR_LIT("x-amz-trailer-signature"))) {
 		if (c->have_tsig++ || !s3i_is_hex64(value))
 			return S3E_MALFORMED_TRAILER;

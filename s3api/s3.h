@@ -661,6 +661,48 @@ void s3_delete_req_release(s3_delete_req *d);
 int s3_xml_parse_create_bucket(const void *p, size_t n, char *region,
 			       size_t cap) DD_WUR;
 
+/* --------------------------------------------------------- operations */
+
+/* The S3 operations dedupd serves; everything else is refused. */
+enum s3_op {
+	S3_OP_NONE = 0,
+	S3_OP_LIST_BUCKETS,
+	S3_OP_CREATE_BUCKET,
+	S3_OP_HEAD_BUCKET,
+	S3_OP_DELETE_BUCKET,
+	S3_OP_GET_BUCKET_LOCATION,
+	S3_OP_LIST_OBJECTS_V1,
+	S3_OP_LIST_OBJECTS_V2,
+	S3_OP_LIST_UPLOADS,
+	S3_OP_DELETE_OBJECTS,
+	S3_OP_PUT_OBJECT,
+	S3_OP_COPY_OBJECT,
+	S3_OP_GET_OBJECT,
+	S3_OP_HEAD_OBJECT,
+	S3_OP_DELETE_OBJECT,
+	S3_OP_CREATE_MPU,
+	S3_OP_UPLOAD_PART,
+	S3_OP_UPLOAD_PART_COPY,
+	S3_OP_COMPLETE_MPU,
+	S3_OP_ABORT_MPU,
+	S3_OP_LIST_PARTS,
+	S3_OP_COUNT
+};
+
+/* Returns the operation's AWS name ("PutObject"), "" for NONE. */
+const char *s3_op_name(int op);
+
+/*
+ * Maps method + target + headers to an operation. Sub-resources and
+ * headers for features dedupd does not have (versioning, object lock, ACL
+ * grants, tagging, policies, lifecycle, website, CORS, SSE-C/KMS, ...) give
+ * S3E_NOT_IMPLEMENTED; a method that makes no sense on the resource gives
+ * S3E_METHOD_NOT_ALLOWED; a bad partNumber S3E_INVALID_ARGUMENT; an
+ * unknown x-amz-storage-class S3E_INVALID_STORAGE_CLASS. Does not check
+ * names, keys or auth. Returns S3_OK and *op.
+ */
+int s3_op_resolve(const s3_request *req, const s3_target *t, int *op) DD_WUR;
+
 /* ----------------------------------------------------------- helpers */
 
 /* S3 bucket naming rules. Returns S3_OK or S3E_INVALID_BUCKET_NAME. */

@@ -181,6 +181,8 @@ static void test_malformed(void **state)
 		{"5\nhello\r\n", S3E_INVALID_ARGUMENT},           /* bare LF */
 		{"5\r\nhelloXY0\r\n\r\n", S3E_INVALID_ARGUMENT},   /* no CRLF after data */
 		{"5;x\r\nhello\r\n0\r\nbad-trailer\r\n\r\n", S3E_MALFORMED_TRAILER},
+		{"0\r\n\t\t:NhCmhg==\r\n\r\n", S3E_MALFORMED_TRAILER}, /* blank name (fuzz) */
+		{"0\r\nx y:1\r\n\r\n", S3E_MALFORMED_TRAILER},
 		{"11111111111111111\r\n", S3E_INVALID_ARGUMENT},   /* 17 hex digits */
 		{"5\r\nhel", S3E_INCOMPLETE_BODY},                 /* truncated */
 		{"5\r\nhello\r\n", S3E_INCOMPLETE_BODY},           /* no last chunk */

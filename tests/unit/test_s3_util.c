@@ -355,6 +355,113 @@ static void test_errors(void **state)
 		assert_non_null(strchr("0123456789ABCDEF", id[i]));
 }
 
+/* Resolves method + target (+ headers) to an op; returns the S3 error. */
+static int resolve(const char *method, const char *target, const s3_header *h,
+		   size_t nh, int *op)
+{
+	s3_request r = {dd_str_c(method), dd_str_c(target), h, nh};
+	s3_target t;
+
+	assert_int_equal(s3_target_parse(arena, r.target, DD_STR_LIT("h:1"),
+					 DD_STR_LIT(""), &t), S3_OK);
+	return s3_op_resolve(&r, &t, op);
+}
+
+static void test_op_resolve(void **state)
+{
+	static const struct {
+		const char *method, *target;
+		int op;
+	} ok[] = {
+		{"GET", "/", S3_OP_LIST_BUCKETS},
+		{"PUT", "/b", S3_OP_CREATE_BUCKET},
+		{"HEAD", "/b", S3_OP_HEAD_BUCKET},
+		{"DELETE", "/b/", S3_OP_DELETE_BUCKET},
+		{"GET", "/b/?location", S3_OP_GET_BUCKET_LOCATION},
+		{"GET", "/b?list-type=2&prefix=&delimiter=%2F", S3_OP_LIST_OBJECTS_V2},
+		{"GET", "/b?prefix=x", S3_OP_LIST_OBJECTS_V1},
+		{"GET", "/b?uploads", S3_OP_LIST_UPLOADS},
+		{"POST", "/b?delete", S3_OP_DELETE_OBJECTS},
+		{"PUT", "/b/k", S3_OP_PUT_OBJECT},
+		{"GET", "/b/k?x-id=GetObject", S3_OP_GET_OBJECT},
+		{"HEAD", "/b/k", S3_OP_HEAD_OBJECT},
+		{"DELETE", "/b/k", S3_OP_DELETE_OBJECT},
+		{"POST", "/b/k?uploads", S3_OP_CREATE_MPU},
+		{"POST", "/b/k?uploads=", S3_OP_CREATE_MPU},
+		{"PUT", "/b/k?partNumber=3&uploadId=u&x-id=UploadPart", S3_OP_UPLOAD_PART},
+		{"POST", "/b/k?uploadId=u", S3_OP_COMPLETE_MPU},
+		{"DELETE", "/b/k?uploadId=u", S3_OP_ABORT_MPU},
+		{"GET", "/b/k?uploadId=u", S3_OP_LIST_PARTS},
+	};
+	static const struct {
+		const char *method, *target;
+		int err;
+	} bad[] = {
+		{"PUT", "/", S3E_METHOD_NOT_ALLOWED},
+		{"PATCH", "/b/k", S3E_METHOD_NOT_ALLOWED},
+		{"GET", "/b?versioning", S3E_NOT_IMPLEMENTED},
+		{"GET", "/b?versions", S3E_NOT_IMPLEMENTED},
+		{"PUT", "/b?object-lock", S3E_NOT_IMPLEMENTED},
+		{"PUT", "/b?lifecycle", S3E_NOT_IMPLEMENTED},
+		{"PUT", "/b?website", S3E_NOT_IMPLEMENTED},
+		{"PUT", "/b?policy", S3E_NOT_IMPLEMENTED},
+		{"PUT", "/b?cors", S3E_NOT_IMPLEMENTED},
+		{"PUT", "/b/k?acl", S3E_NOT_IMPLEMENTED},
+		{"PUT", "/b/k?tagging", S3E_NOT_IMPLEMENTED},
+		{"PUT", "/b/k?retention", S3E_NOT_IMPLEMENTED},
+		{"GET", "/b/k?versionId=abc", S3E_NOT_IMPLEMENTED},
+		{"POST", "/b", S3E_NOT_IMPLEMENTED},
+		{"POST", "/b/k?restore", S3E_NOT_IMPLEMENTED},
+		{"GET", "/b?list-type=3", S3E_INVALID_ARGUMENT},
+		{"PUT", "/b/k?partNumber=0&uploadId=u", S3E_INVALID_ARGUMENT},
+		{"PUT", "/b/k?partNumber=10001&uploadId=u", S3E_INVALID_ARGUMENT},
+		{"PUT", "/b/k?partNumber=1", S3E_INVALID_ARGUMENT},
+		{"GET", "/b/k?partNumber=1", S3E_NOT_IMPLEMENTED},
+	};
+	int op;
+
+	(void)state;
+	for (size_t i = 0; i < DD_ARRAY_LEN(ok); i++) {
+		int rc = resolve(ok[i].method, ok[i].target, NULL, 0, &op);
+		if (rc != S3_OK || op != ok[i].op)
+			fail_msg("%s %s: rc %d op %d", ok[i].method, ok[i].target, rc, op);
+	}
+	for (size_t i = 0; i < DD_ARRAY_LEN(bad); i++) {
+		int rc = resolve(bad[i].method, bad[i].target, NULL, 0, &op);
+		if (rc != bad[i].err)
+			fail_msg("%s %s: rc %d want %d", bad[i].method, bad[i].target,
+				 rc, bad[i].err);
+	}
+	assert_string_equal(s3_op_name(S3_OP_UPLOAD_PART_COPY), "UploadPartCopy");
+	assert_string_equal(s3_op_name(-1), "");
+
+	s3_header copy[] = {H("x-amz-copy-source", "/src/k")};
+	assert_int_equal(resolve("PUT", "/b/k", copy, 1, &op), S3_OK);
+	assert_int_equal(op, S3_OP_COPY_OBJECT);
+	assert_int_equal(resolve("PUT", "/b/k?partNumber=1&uploadId=u", copy, 1, &op), S3_OK);
+	assert_int_equal(op, S3_OP_UPLOAD_PART_COPY);
+
+	/* Header-borne features. */
+	s3_header empty_tag[] = {H("x-amz-tagging", ""), H("x-amz-acl", "private"),
+				 H("x-amz-server-side-encryption", "AES256"),
+				 H("x-amz-storage-class", "STANDARD")};
+	assert_int_equal(resolve("PUT", "/b/k", empty_tag, 4, &op), S3_OK);
+	const s3_header refused[][1] = {
+		{H("x-amz-tagging", "a=b")},
+		{H("x-amz-acl", "public-read")},
+		{H("x-amz-grant-read", "id=x")},
+		{H("X-Amz-Object-Lock-Mode", "GOVERNANCE")},
+		{H("x-amz-server-side-encryption", "aws:kms")},
+		{H("x-amz-server-side-encryption-customer-algorithm", "AES256")},
+		{H("x-amz-bucket-object-lock-enabled", "true")},
+	};
+	for (size_t i = 0; i < DD_ARRAY_LEN(refused); i++)
+		assert_int_equal(resolve("PUT", "/b/k", refused[i], 1, &op),
+				 S3E_NOT_IMPLEMENTED);
+	s3_header sc[] = {H("x-amz-storage-class", "DEEP_ARCHIVE")};
+	assert_int_equal(resolve("PUT", "/b/k", sc, 1, &op), S3E_INVALID_STORAGE_CLASS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_conditionals),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_op_resolve),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
