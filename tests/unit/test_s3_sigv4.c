@@ -10,6 +10,11 @@
  *  - The trailing-headers signature (df5735bd...) of the aws-c-auth /
  *    aws-crt test suite, chained from the AWS chunked example's final
  *    chunk signature over "first:1st\nsecond:2nd\nthird:3rd\n".
+ *  - The AWS SigV4 test suite (aws-sig-v4-test-suite, AKIDEXAMPLE, service
+ *    "service", 20150830T123600Z): get-vanilla, get-vanilla-query-order-key-
+ *    case, get-header-value-trim, get-header-value-order, get-unreserved,
+ *    post-vanilla, post-vanilla-query; checked through the low-level
+ *    canonical-request and signing functions (s3_auth_check insists on "s3").
  *  - Three requests signed once with botocore 1.43.11 (S3SigV4Auth,
  *    S3SigV4QueryAuth) on 2026-11-24T18:02:06Z and pasted here: a
  *    virtual-hosted PUT with port, an escaped key, signed accept-encoding
@@ -359,6 +364,73 @@ static void test_botocore_presign_checksum_mode(void **state)
 			 S3E_EXPIRED_PRESIGNED);
 }
 
+/* One aws-sig-v4-test-suite case through the low-level functions. */
+static void suite_case(const char *method, const char *target, const s3_header *h,
+		       size_t nh, const char *signed_headers, const char *want_sig,
+		       const char *want_canon)
+{
+	s3_request req = {dd_str_c(method), dd_str_c(target), h, nh};
+	dd_arena *a = dd_arena_new(1 << 20);
+	uint8_t key[32];
+	char sig[65];
+	s3_target t;
+	dd_buf canon;
+
+	assert_non_null(a);
+	assert_int_equal(s3_target_parse(a, req.target, DD_STR_LIT("example.amazonaws.com"),
+					 DD_STR_LIT(""), &t), S3_OK);
+	dd_buf_init(&canon, 1 << 16);
+	assert_int_equal(s3_sigv4_canonical_request(&canon, &req, &t, dd_str_c(signed_headers),
+						    DD_STR_LIT(EMPTY_SHA), 0), S3_OK);
+	if (want_canon)
+		assert_string_equal(canon.data, want_canon);
+	assert_int_equal(s3_sigv4_signing_key(DD_STR_LIT("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+					      DD_STR_LIT("20150830"), DD_STR_LIT("us-east-1"),
+					      DD_STR_LIT("service"), key), DD_OK);
+	assert_int_equal(s3_sigv4_sign(key, DD_STR_LIT("20150830T123600Z"),
+				       DD_STR_LIT("20150830/us-east-1/service/aws4_request"),
+				       (dd_str){canon.data, canon.len}, sig), DD_OK);
+	assert_string_equal(sig, want_sig);
+	dd_buf_release(&canon);
+	dd_arena_free(a);
+}
+
+static void test_sigv4_suite(void **state)
+{
+	s3_header base[] = {H("Host", "example.amazonaws.com"),
+			    H("X-Amz-Date", "20150830T123600Z")};
+	s3_header trim[] = {H("Host", "example.amazonaws.com"),
+			    H("My-Header1", " value1"),
+			    H("My-Header2", " \"a   b   c\""),
+			    H("X-Amz-Date", "20150830T123600Z")};
+	s3_header order[] = {H("Host", "example.amazonaws.com"),
+			     H("My-Header1", "value4"), H("My-Header1", "value1"),
+			     H("My-Header1", "value3"), H("My-Header1", "value2"),
+			     H("X-Amz-Date", "20150830T123600Z")};
+
+	(void)state;
+	suite_case("GET", "/", base, 2, "host;x-amz-date",
+		   "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+		   "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
+		   "host;x-amz-date\n" EMPTY_SHA);
+	suite_case("GET", "/?Param2=value2&Param1=value1", base, 2, "host;x-amz-date",
+		   "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500", NULL);
+	suite_case("GET", "/", trim, 4, "host;my-header1;my-header2;x-amz-date",
+		   "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736",
+		   "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value1\n"
+		   "my-header2:\"a b c\"\nx-amz-date:20150830T123600Z\n\n"
+		   "host;my-header1;my-header2;x-amz-date\n" EMPTY_SHA);
+	suite_case("GET", "/", order, 6, "host;my-header1;x-amz-date",
+		   "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01", NULL);
+	suite_case("GET", "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+		   base, 2, "host;x-amz-date",
+		   "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f", NULL);
+	suite_case("POST", "/", base, 2, "host;x-amz-date",
+		   "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b", NULL);
+	suite_case("POST", "/?Param1=value1", base, 2, "host;x-amz-date",
+		   "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11", NULL);
+}
+
 static void test_authz_parse(void **state)
 {
 	s3_authz z;
@@ -461,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_botocore_vhost_put),
 		cmocka_unit_test(test_botocore_uploads),
 		cmocka_unit_test(test_botocore_presign_checksum_mode),
+		cmocka_unit_test(test_sigv4_suite),
 		cmocka_unit_test(test_authz_parse),
 		cmocka_unit_test(test_auth_misc),
 		cmocka_unit_test(test_ct_equal),
