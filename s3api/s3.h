@@ -166,8 +166,8 @@ typedef struct s3_target {
 
 /*
  * Parses an origin-form request-target ("/b/k?x=1") given the Host header
- * and the configured domain (e.g. "localhost" or "s3.example.com", may be
- * empty). Host "bkt.localhost:9000" with domain "localhost" gives bucket
+ * and the configured domain (e.g. "localhost" or "s3.example.com", a
+ * ":port" is ignored, may be empty). Host "bkt.localhost:9000" with domain "localhost" gives bucket
  * "bkt" (virtual-hosted style); otherwise the first path segment is the
  * bucket (path style). Decoded strings live in arena a; raw slices borrow
  * target. Returns S3_OK, S3E_INVALID_URI (bad %-escape, NUL, not

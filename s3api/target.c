@@ -181,7 +181,7 @@ int s3_target_parse(dd_arena *a, dd_str target, dd_str host, dd_str domain,
 
 	path = (dd_str){out->path.p + 1, out->path.len - 1}; /* skip '/' */
 	hn = host_name(host);
-	domain = s3i_trim(domain);
+	domain = host_name(domain); /* a configured "host:port" works too */
 	if (domain.len && hn.len > domain.len + 1 &&
 	    hn.p[hn.len - domain.len - 1] == '.' &&
 	    s3i_caseeq((dd_str){hn.p + hn.len - domain.len, domain.len},

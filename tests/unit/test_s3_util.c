@@ -82,6 +82,10 @@ static void test_target_virtual_host(void **state)
 	assert_int_equal(s3_target_parse(arena, DD_STR_LIT("/"),
 		DD_STR_LIT("my.bkt.S3.Example.com."), DD_STR_LIT("s3.example.com"), &t), S3_OK);
 	assert_true(dd_str_eq_c(t.bucket, "my.bkt"));
+	assert_int_equal(s3_target_parse(arena, DD_STR_LIT("/k"),
+		DD_STR_LIT("bkt.localhost:9000"), DD_STR_LIT("localhost:9000"), &t), S3_OK);
+	assert_true(t.virtual_host);
+	assert_true(dd_str_eq_c(t.bucket, "bkt"));
 	/* The domain itself (or another host) means path style. */
 	assert_int_equal(s3_target_parse(arena, DD_STR_LIT("/b/k"),
 		DD_STR_LIT("localhost:9000"), DD_STR_LIT("localhost"), &t), S3_OK);
