@@ -40,6 +40,10 @@
 #define S3_MAX_DELETE_OBJECTS 1000
 #define S3_CHUNK_LINE_MAX 4096      /* aws-chunked header/trailer line */
 #define S3_MAX_TRAILERS 16
+#define S3_MAX_PUT_SIZE (5ull << 30)       /* single PUT / UploadPart: 5 GiB */
+#define S3_MIN_PART_SIZE (5ull << 20)      /* all parts but the last: 5 MiB */
+#define S3_MAX_OBJECT_SIZE (5ull << 40)    /* 5 TiB */
+#define S3_MAX_LIST_KEYS 1000
 
 /* ------------------------------------------------------------- errors */
 
@@ -766,5 +770,46 @@ int s3_meta_collect(const s3_request *req, dd_buf *out) DD_WUR;
 
 /* A request id: 16 upper-case hex characters + NUL. dd_rc. */
 int s3_request_id(char out[17]) DD_WUR;
+
+/* ------------------------------------------------ request parameters */
+
+/* ListObjects V1/V2 and ListMultipartUploads query parameters (borrowed). */
+typedef struct s3_list_params {
+	int v2;
+	dd_str prefix, delimiter;
+	uint64_t max_keys;        /* max-keys / max-uploads, default and cap 1000 */
+	int url_encode;           /* encoding-type=url */
+	int fetch_owner;          /* v2 fetch-owner=true */
+	dd_str continuation;      /* v2 continuation-token */
+	dd_str start_after;       /* v2 start-after */
+	dd_str marker;            /* v1 marker / key-marker */
+	dd_str upload_id_marker;  /* ListMultipartUploads */
+} s3_list_params;
+
+/*
+ * Reads the listing parameters from t (slices borrow the target's
+ * arena). Returns S3_OK or S3E_INVALID_ARGUMENT (max-keys not a number,
+ * encoding-type other than "url", list-type other than 2).
+ */
+int s3_list_params_parse(const s3_target *t, s3_list_params *out) DD_WUR;
+
+/*
+ * Parses x-amz-copy-source ("bucket/key" or "/bucket/key", URL-encoded)
+ * into decoded bucket and key in arena a. Returns S3_OK,
+ * S3E_INVALID_ARGUMENT (malformed), S3E_NOT_IMPLEMENTED (?versionId=).
+ */
+int s3_copy_source_parse(dd_arena *a, dd_str hdr, dd_str *bucket,
+			 dd_str *key) DD_WUR;
+/*
+ * Parses x-amz-copy-source-range "bytes=first-last" against the source
+ * size. Returns S3_OK, S3E_INVALID_ARGUMENT (syntax) or
+ * S3E_INVALID_RANGE (outside the source).
+ */
+int s3_copy_range_parse(dd_str hdr, uint64_t size, s3_range *out) DD_WUR;
+/*
+ * x-amz-metadata-directive: *replace = 0 for COPY (default), 1 for
+ * REPLACE. Returns S3_OK or S3E_INVALID_ARGUMENT.
+ */
+int s3_metadata_directive(const s3_request *req, int *replace) DD_WUR;
 
 #endif /* DD_S3API_S3_H */

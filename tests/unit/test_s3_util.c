@@ -466,6 +466,69 @@ static void test_op_resolve(void **state)
 	assert_int_equal(resolve("PUT", "/b/k", sc, 1, &op), S3E_INVALID_STORAGE_CLASS);
 }
 
+static void test_params(void **state)
+{
+	s3_list_params lp;
+	s3_target t;
+	dd_str b, k;
+	s3_range r;
+	int rep;
+
+	(void)state;
+	assert_int_equal(s3_target_parse(arena, DD_STR_LIT(
+		"/bkt?list-type=2&prefix=&delimiter=%2F&encoding-type=url&fetch-owner=true"
+		"&continuation-token=abc%3D&max-keys=5000"),
+		DD_STR_LIT("h"), DD_STR_LIT(""), &t), S3_OK);
+	assert_int_equal(s3_list_params_parse(&t, &lp), S3_OK);
+	assert_true(lp.v2 && lp.url_encode && lp.fetch_owner);
+	assert_int_equal(lp.prefix.len, 0);
+	assert_true(dd_str_eq_c(lp.delimiter, "/"));
+	assert_true(dd_str_eq_c(lp.continuation, "abc="));
+	assert_int_equal(lp.max_keys, 1000); /* capped */
+	assert_int_equal(s3_target_parse(arena, DD_STR_LIT("/bkt?marker=m1&max-keys=2"),
+					 DD_STR_LIT("h"), DD_STR_LIT(""), &t), S3_OK);
+	assert_int_equal(s3_list_params_parse(&t, &lp), S3_OK);
+	assert_false(lp.v2);
+	assert_true(dd_str_eq_c(lp.marker, "m1"));
+	assert_int_equal(lp.max_keys, 2);
+	const char *bad[] = {"/bkt?max-keys=-1", "/bkt?max-keys=ten",
+			     "/bkt?encoding-type=base64", "/bkt?list-type=1"};
+	for (size_t i = 0; i < DD_ARRAY_LEN(bad); i++) {
+		assert_int_equal(s3_target_parse(arena, dd_str_c(bad[i]), DD_STR_LIT("h"),
+						 DD_STR_LIT(""), &t), S3_OK);
+		assert_int_equal(s3_list_params_parse(&t, &lp), S3E_INVALID_ARGUMENT);
+	}
+
+	assert_int_equal(s3_copy_source_parse(arena, DD_STR_LIT("/src/dir/a%20b"), &b, &k), S3_OK);
+	assert_true(dd_str_eq_c(b, "src"));
+	assert_true(dd_str_eq_c(k, "dir/a b"));
+	assert_int_equal(s3_copy_source_parse(arena, DD_STR_LIT("src/k"), &b, &k), S3_OK);
+	assert_true(dd_str_eq_c(k, "k"));
+	assert_int_equal(s3_copy_source_parse(arena, DD_STR_LIT("src/k?versionId=1"), &b, &k),
+			 S3E_NOT_IMPLEMENTED);
+	assert_int_equal(s3_copy_source_parse(arena, DD_STR_LIT("src"), &b, &k), S3E_INVALID_ARGUMENT);
+	assert_int_equal(s3_copy_source_parse(arena, DD_STR_LIT("src/"), &b, &k), S3E_INVALID_ARGUMENT);
+	assert_int_equal(s3_copy_source_parse(arena, DD_STR_LIT("/src/%zz"), &b, &k), S3E_INVALID_ARGUMENT);
+
+	assert_int_equal(s3_copy_range_parse(DD_STR_LIT("bytes=0-9"), 100, &r), S3_OK);
+	assert_true(r.start == 0 && r.len == 10);
+	assert_int_equal(s3_copy_range_parse(DD_STR_LIT("bytes=0-100"), 100, &r), S3E_INVALID_RANGE);
+	assert_int_equal(s3_copy_range_parse(DD_STR_LIT("bytes=5-"), 100, &r), S3E_INVALID_ARGUMENT);
+	assert_int_equal(s3_copy_range_parse(DD_STR_LIT("bytes=9-5"), 100, &r), S3E_INVALID_ARGUMENT);
+
+	s3_header d1[] = {H("x-amz-metadata-directive", "REPLACE")};
+	s3_header d2[] = {H("x-amz-metadata-directive", "MERGE")};
+	s3_request rq = {DD_STR_LIT("PUT"), DD_STR_LIT("/b/k"), NULL, 0};
+	assert_int_equal(s3_metadata_directive(&rq, &rep), S3_OK);
+	assert_false(rep);
+	rq.headers = d1;
+	rq.nheaders = 1;
+	assert_int_equal(s3_metadata_directive(&rq, &rep), S3_OK);
+	assert_true(rep);
+	rq.headers = d2;
+	assert_int_equal(s3_metadata_directive(&rq, &rep), S3E_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_op_resolve),
+		cmocka_unit_test(test_params),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
