@@ -6,6 +6,7 @@
 #include "s3api/s3.h"
 #include "s3api/s3_int.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@ struct s3_body {
 	s3_cksum wire_sha;      /* for a hex x-amz-content-sha256 */
 	int check_sha;
 	char want_sha[65];
-	s3_cksum md5ctx;        /* MD5 via SHA slot: see init */
+	EVP_MD_CTX *md5ctx;     /* MD5 of the decoded bytes (ETag) */
 	uint8_t md5[16];
 	int have_md5_want;
 	uint8_t md5_want[16];
@@ -31,12 +32,9 @@ struct s3_body {
 	void *sink_ctx;
 };
 
-/* MD5 is not an S3 checksum algorithm: a private EVP context. */
-#include <openssl/evp.h>
-
 static EVP_MD_CTX *md5_ctx(s3_body *b)
 {
-	return (EVP_MD_CTX *)b->md5ctx.u.md;
+	return b->md5ctx;
 }
 
 /* 1 when the comma list ce contains aws-chunked. */
@@ -127,8 +125,8 @@ int s3_body_new(const s3_request *req, const s3_auth *auth, s3_body **out)
 	*out = NULL;
 	if (!b)
 		return S3E_INTERNAL_ERROR;
-	b->md5ctx.u.md = EVP_MD_CTX_new();
-	if (!b->md5ctx.u.md ||
+	b->md5ctx = EVP_MD_CTX_new();
+	if (!b->md5ctx ||
 	    EVP_DigestInit_ex(md5_ctx(b), EVP_md5(), NULL) != 1) {
 		rc = S3E_INTERNAL_ERROR;
 		goto fail;

@@ -129,7 +129,7 @@ static void elem_enc(s3_xml *x, const char *name, dd_str v, int enc)
 		s3_xml_elem(x, name, v);
 		return;
 	}
-	dd_buf_init(&b, 4 * S3_MAX_KEY_LEN + 64);
+	dd_buf_init(&b, 3 * S3_MAX_TARGET_LEN + 64);
 	if (x->rc == DD_OK)
 		x->rc = s3_uri_encode(&b, v, 0);
 	if (x->rc == DD_OK)
