@@ -110,6 +110,12 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc,
 }
 #endif
 
+uint32_t s3i_crc32c_sw(uint32_t crc, const void *p, size_t n)
+{
+	pthread_once(&tables_once, build_tables);
+	return ~slice32(t32c, ~crc, p, n);
+}
+
 uint32_t s3_crc32c(uint32_t crc, const void *p, size_t n)
 {
 	pthread_once(&tables_once, build_tables);

@@ -22,6 +22,8 @@ static inline char s3i_lower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
+/* CRC32C by table only (the fallback when SSE4.2 is absent); for tests. */
+uint32_t s3i_crc32c_sw(uint32_t crc, const void *p, size_t n);
 /* Case-insensitive equality of two slices. */
 int s3i_caseeq(dd_str a, dd_str b);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "s3api/s3.h"
+#include "s3api/s3_int.h"
 
 static void test_crc_check_values(void **state)
 {
@@ -38,6 +39,13 @@ static void test_crc_check_values(void **state)
 	memset(buf, 0xff, sizeof(buf));
 	assert_true(s3_crc64nvme(0, buf, 4096) == 0xC0DDBA7302ECA3ACull);
 	assert_int_equal(s3_crc32(0, "", 0), 0);
+	/* The table fallback agrees with the (possibly SSE4.2) default. */
+	assert_int_equal(s3i_crc32c_sw(0, "123456789", 9), 0xE3069283u);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (size_t n = 0; n < 100; n += 3)
+		assert_int_equal(s3i_crc32c_sw(0, buf + n, sizeof(buf) - 2 * n),
+				 s3_crc32c(0, buf + n, sizeof(buf) - 2 * n));
 }
 
 static void test_incremental_and_combine(void **state)
