@@ -400,6 +400,16 @@ int s3_cksum_parse_value(int alg, dd_str b64, s3_cksum_value *out)
 	return S3_OK;
 }
 
+size_t s3_cksum_b64(const s3_cksum_value *v, char *out, size_t cap)
+{
+	if (v->alg == S3_CK_NONE || v->len > S3_CK_MAX_LEN) {
+		if (cap)
+			out[0] = '\0';
+		return 0;
+	}
+	return s3_b64_encode(v->digest, v->len, out, cap);
+}
+
 int s3_cksum_from_headers(const s3_request *req, s3_cksum_value *out)
 {
 	int found = 0, rc;

@@ -382,6 +382,8 @@ typedef struct s3_cksum_value {
  * Returns S3_OK or S3E_INVALID_DIGEST (bad base64 or wrong length).
  */
 int s3_cksum_parse_value(int alg, dd_str b64, s3_cksum_value *out) DD_WUR;
+/* Base64 text of v (for the x-amz-checksum-* response header); length. */
+size_t s3_cksum_b64(const s3_cksum_value *v, char *out, size_t cap);
 /*
  * Looks at the request's x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,
  * sha256} headers. Sets out->alg = NONE when there is none. Returns S3_OK,

@@ -168,6 +168,9 @@ static void test_headers(void **state)
 	assert_int_equal(s3_cksum_from_headers(&r, &v), S3_OK);
 	assert_int_equal(v.alg, S3_CK_CRC32C);
 	assert_memory_equal(v.digest, "\xc9\x94\x65\xaa", 4);
+	char txt[S3_CK_B64_MAX];
+	assert_int_equal(s3_cksum_b64(&v, txt, sizeof(txt)), 8);
+	assert_string_equal(txt, "yZRlqg==");
 
 	s3_header two[] = {H("x-amz-checksum-crc32", "NhCmhg=="),
 			   H("x-amz-checksum-sha1", "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=")};
