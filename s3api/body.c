@@ -19,6 +19,7 @@ struct s3_body {
 	char want_sha[65];
 	EVP_MD_CTX *md5ctx;     /* MD5 of the decoded bytes (ETag) */
 	uint8_t md5[16];
+	int md5_on;             /* computing the MD5 (default) */
 	int have_md5_want;
 	uint8_t md5_want[16];
 	s3_cksum ck[S3_CK_COUNT];
@@ -136,6 +137,7 @@ int s3_body_new(const s3_request *req, const s3_auth *auth, s3_body **out)
 	if ((rc = s3_content_md5(req, b->md5_want, &present)) != S3_OK)
 		goto fail;
 	b->have_md5_want = present;
+	b->md5_on = 1;
 	if (auth->payload == S3_PAYLOAD_SHA256) {
 		b->check_sha = 1;
 		memcpy(b->want_sha, auth->content_sha256, 65);
@@ -180,7 +182,8 @@ static int decoded_sink(void *ctx, const void *p, size_t n)
 {
 	s3_body *b = ctx;
 
-	EVP_DigestUpdate(md5_ctx(b), p, n);
+	if (b->md5_on)
+		EVP_DigestUpdate(md5_ctx(b), p, n);
 	for (int a = 1; a < S3_CK_COUNT; a++)
 		if (b->ck_on[a])
 			s3_cksum_update(&b->ck[a], p, n);
@@ -257,7 +260,7 @@ int s3_body_finish(s3_body *b)
 		if (!s3_ct_equal(hex, 64, b->want_sha, 64))
 			return S3E_CONTENT_SHA256_MISMATCH;
 	}
-	if (EVP_DigestFinal_ex(md5_ctx(b), b->md5, &mlen) != 1)
+	if (b->md5_on && EVP_DigestFinal_ex(md5_ctx(b), b->md5, &mlen) != 1)
 		return S3E_INTERNAL_ERROR;
 	for (int a = 1; a < S3_CK_COUNT; a++) {
 		if (!b->ck_on[a])
@@ -279,9 +282,18 @@ uint64_t s3_body_length(const s3_body *b)
 	return b->len;
 }
 
-void s3_body_md5(const s3_body *b, uint8_t md5[16])
+void s3_body_no_md5(s3_body *b)
 {
+	if (!b->have_md5_want && b->len == 0)
+		b->md5_on = 0;
+}
+
+int s3_body_md5(const s3_body *b, uint8_t md5[16])
+{
+	if (!b->md5_on || !b->finished)
+		return 0;
 	memcpy(md5, b->md5, 16);
+	return 1;
 }
 
 int s3_body_checksum(const s3_body *b, int alg, s3_cksum_value *out)

@@ -489,8 +489,13 @@ int s3_body_feed(s3_body *b, const void *p, size_t n, s3_sink_fn sink,
 int s3_body_finish(s3_body *b) DD_WUR;
 /* Decoded length; after finish. */
 uint64_t s3_body_length(const s3_body *b);
-/* MD5 of the decoded bytes; after a successful finish. */
-void s3_body_md5(const s3_body *b, uint8_t md5[16]);
+/*
+ * Skips the MD5 (the store's writer computes one too) unless Content-MD5
+ * must be checked. Call before the first feed.
+ */
+void s3_body_no_md5(s3_body *b);
+/* MD5 of the decoded bytes after a successful finish; 0 if not computed. */
+int s3_body_md5(const s3_body *b, uint8_t md5[16]);
 /*
  * The verified/computed checksum of alg (the one the client sent, or one
  * asked for with s3_body_want); after finish. Returns 1 and fills *out, 0

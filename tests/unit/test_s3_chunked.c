@@ -387,7 +387,7 @@ static void test_body_modes(void **state)
 	assert_int_equal(s3_body_finish(b), S3_OK);
 	assert_false(s3_body_is_chunked(b));
 	assert_int_equal(s3_body_length(b), 5);
-	s3_body_md5(b, md5);
+	assert_true(s3_body_md5(b, md5));
 	char hex[33];
 	dd_hex_encode(md5, 16, hex);
 	assert_string_equal(hex, "5d41402abc4b2a76b9719d911017c592");
@@ -396,6 +396,23 @@ static void test_body_modes(void **state)
 	assert_memory_equal(cv.digest, "\x36\x10\xa6\x86", 4);
 	assert_true(s3_body_checksum(b, S3_CK_SHA256, &cv));
 	assert_false(s3_body_checksum(b, S3_CK_CRC32C, &cv));
+	s3_body_free(b);
+
+	/* MD5 can be left to the store, unless Content-MD5 is to be checked. */
+	req = (s3_request){DD_STR_LIT("PUT"), DD_STR_LIT("/b/k"), NULL, 0};
+	assert_int_equal(s3_body_new(&req, &auth, &b), S3_OK);
+	s3_body_no_md5(b);
+	assert_int_equal(s3_body_feed(b, "hello", 5, NULL, NULL), S3_OK);
+	assert_int_equal(s3_body_finish(b), S3_OK);
+	assert_false(s3_body_md5(b, md5));
+	s3_body_free(b);
+	s3_header m[] = {H("Content-MD5", "XUFAKrxLKna5cZ2REBfFkg==")};
+	req.headers = m;
+	req.nheaders = 1;
+	assert_int_equal(s3_body_new(&req, &auth, &b), S3_OK);
+	s3_body_no_md5(b);
+	assert_int_equal(s3_body_feed(b, "hellO", 5, NULL, NULL), S3_OK);
+	assert_int_equal(s3_body_finish(b), S3E_BAD_DIGEST);
 	s3_body_free(b);
 	dd_buf_release(&out.b);
 }
