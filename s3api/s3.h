@@ -133,8 +133,11 @@ typedef struct s3_header {
 
 /*
  * What the auth and body code need from an HTTP request. The handler
- * builds it from the gateway's request; every slice is borrowed and must
- * outlive the calls that take it.
+ * builds it from the gateway's request (method, raw URL, and a copy of the
+ * header array: gw_http_header has the same two fields, but copy rather
+ * than cast); every slice is borrowed and must outlive the calls that take
+ * it. The body given to s3_body_feed must already be free of HTTP
+ * Transfer-Encoding: chunked (the gateway removes it).
  */
 typedef struct s3_request {
 	dd_str method;             /* "GET", ... */
