@@ -166,18 +166,18 @@ typedef struct s3_target {
 	dd_str path;       /* percent-decoded, arena */
 	s3_param *params;  /* arena, in received order */
 	size_t nparams;
-	dd_str bucket;     /* decoded; empty for service-level requests */
+	dd_str bucket;     /* decoded (or from Host); empty: service level */
 	dd_str key;        /* decoded; empty for bucket-level requests */
 	int virtual_host;  /* bucket came from the Host header */
 } s3_target;
 
 /*
  * Parses an origin-form request-target ("/b/k?x=1") given the Host header
- * and the configured domain (e.g. "localhost" or "s3.example.com", a
- * ":port" is ignored, may be empty). Host "bkt.localhost:9000" with domain "localhost" gives bucket
- * "bkt" (virtual-hosted style); otherwise the first path segment is the
- * bucket (path style). Decoded strings live in arena a; raw slices borrow
- * target. Returns S3_OK, S3E_INVALID_URI (bad %-escape, NUL, not
+ * and the configured domain (e.g. "localhost" or "s3.example.com"; a
+ * ":port" is ignored; may be empty). Host "bkt.localhost:9000" with domain
+ * "localhost" gives bucket "bkt" (virtual-hosted style; the bucket slice
+ * then borrows host); otherwise the first path segment is the bucket (path
+ * style). Decoded strings live in arena a; raw slices borrow target. Returns S3_OK, S3E_INVALID_URI (bad %-escape, NUL, not
  * origin-form, too long), S3E_INVALID_ARGUMENT (too many params) or
  * S3E_INTERNAL_ERROR (arena exhausted).
  */
