@@ -628,6 +628,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	gw_http_conn *c = arg;
 
 	(void)bev;
+	if (what == BEV_EVENT_CONNECTED)
+		return; /* TLS handshake done */
 	if (what & BEV_EVENT_EOF && !(what & BEV_EVENT_ERROR) && c->ex &&
 	    c->ex->req_done) {
 		/* Client half-closed after its request: finish the answer. */

@@ -669,6 +669,14 @@ int gw_daemon_new(const gw_config *cfg, gw_daemon **out)
 		"dedupd_connections_rejected_total",
 		"Connections refused because max_connections was reached.",
 		"listener", NULL, 0);
+	{
+		gw_metric *bi = gw_metric_register(
+			gw_metrics_default(), GW_GAUGE, "dedupd_build_info",
+			"Always 1; the version label says which dedupd runs.",
+			"version", NULL, 0);
+		const char *v[1] = {DD_VERSION};
+		gw_metric_set(bi, v, 1);
+	}
 	if (!(d->main_base = event_base_new())) {
 		rc = DD_ENOMEM;
 		goto fail;
