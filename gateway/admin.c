@@ -34,7 +34,8 @@ static int json_escaped(dd_buf *b, const char *s)
 	return rc;
 }
 
-static int health_json(const struct gw_admin_ctx *a, dd_buf *b)
+/* Fills b; returns DD_OK and sets *ok to whether the data dir is usable. */
+static int health_json(const struct gw_admin_ctx *a, dd_buf *b, int *ok)
 {
 	struct statvfs sv;
 	unsigned long long free_bytes = 0;
@@ -48,6 +49,7 @@ static int health_json(const struct gw_admin_ctx *a, dd_buf *b)
 		state = "error";
 	if (access(a->data_dir, R_OK | W_OK | X_OK) != 0)
 		state = "error";
+	*ok = strcmp(state, "ok") == 0;
 	rc = dd_buf_appendf(b,
 			    "{\"status\":\"%s\",\"version\":\"%s\","
 			    "\"uptime_seconds\":%lld,\"data_dir\":{\"path\":\"",
@@ -83,8 +85,10 @@ static void admin_request(gw_http_ex *ex, void *ctx)
 			if (dd_buf_append_str(&b, "method not allowed\n") == DD_OK)
 				answer(ex, 405, "text/plain", &b);
 		} else if (health) {
-			if (health_json(a, &b) == DD_OK)
-				answer(ex, 200, "application/json", &b);
+			int ok = 0;
+			/* 503 when degraded, so load balancers and probes see it. */
+			if (health_json(a, &b, &ok) == DD_OK)
+				answer(ex, ok ? 200 : 503, "application/json", &b);
 			else
 				answer(ex, 500, "text/plain", &b);
 		} else {

@@ -305,6 +305,12 @@ unsigned gw_daemon_port(gw_daemon *d, enum gw_listener_kind kind);
  */
 int gw_daemon_run(gw_daemon *d, void (*ready)(gw_daemon *d)) DD_WUR;
 
+/*
+ * Asks a running (or about to run) daemon to shut down as on SIGTERM.
+ * Thread-safe; gw_daemon_run then returns.
+ */
+void gw_daemon_stop(gw_daemon *d);
+
 void gw_daemon_free(gw_daemon *d);
 
 /* Monotonic start time (ns) of the process, for uptime. */

@@ -90,6 +90,7 @@ struct gw_daemon {
 	gw_config cfg;
 	struct event_base *main_base;
 	struct event *sig_ev[3];
+	struct event *stop_ev;
 	gw_loop *loops;
 	unsigned nloops, next_loop;
 	struct listener lst[GW_LISTENER_COUNT];
@@ -639,6 +640,8 @@ static int init_loops(gw_daemon *d)
 	return DD_OK;
 }
 
+static void stop_cb(evutil_socket_t fd, short what, void *arg);
+
 int gw_daemon_new(const gw_config *cfg, gw_daemon **out)
 {
 	static int evthread_done;
@@ -678,6 +681,10 @@ int gw_daemon_new(const gw_config *cfg, gw_daemon **out)
 		gw_metric_set(bi, v, 1);
 	}
 	if (!(d->main_base = event_base_new())) {
+		rc = DD_ENOMEM;
+		goto fail;
+	}
+	if (!(d->stop_ev = event_new(d->main_base, -1, 0, stop_cb, d))) {
 		rc = DD_ENOMEM;
 		goto fail;
 	}
@@ -724,6 +731,23 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	dd_log(DD_LOG_INFO, "received %s, shutting down",
 	       sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	event_base_loopbreak(d->main_base);
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	gw_daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	dd_log(DD_LOG_INFO, "stop requested, shutting down");
+	event_base_loopbreak(d->main_base);
+}
+
+void gw_daemon_stop(gw_daemon *d)
+{
+	/* An active event survives until dispatched: a stop requested
+	 * before gw_daemon_run reaches its loop is not lost. */
+	event_active(d->stop_ev, EV_TIMEOUT, 0);
 }
 
 static void drain_task(void *arg)
@@ -857,6 +881,8 @@ void gw_daemon_free(gw_daemon *d)
 	for (int i = 0; i < 3; i++)
 		if (d->sig_ev[i])
 			event_free(d->sig_ev[i]);
+	if (d->stop_ev)
+		event_free(d->stop_ev);
 	for (unsigned i = 0; d->loops && i < d->nloops; i++) {
 		gw_loop *l = &d->loops[i];
 		if (l->task_ev)
