@@ -320,6 +320,13 @@ static int append_double(dd_buf *out, double v)
 		return dd_buf_append_str(out, v > 0 ? "+Inf" : "-Inf");
 	if (v == floor(v) && fabs(v) < 1e15)
 		return dd_buf_appendf(out, "%.0f", v);
+	/* Shortest precision that reads back exactly: 0.1, not 0.1000...01. */
+	for (int prec = 15; prec < 17; prec++) {
+		char tmp[64];
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			return dd_buf_append_str(out, tmp);
+	}
 	return dd_buf_appendf(out, "%.17g", v);
 }
 
