@@ -230,7 +230,10 @@ static int lock_data_dir(const char *dir)
 			strerror(errno));
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/LOCK", dir);
+	if (snprintf(path, sizeof(path), "%s/LOCK", dir) >= (int)sizeof(path)) {
+		fprintf(stderr, "dedupd: data dir path too long\n");
+		return -1;
+	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		fprintf(stderr, "dedupd: cannot open %s: %s\n", path, strerror(errno));
