@@ -23,6 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
 #include "gateway/http.h"
 
 /* ------------------------------------------------------------ handler */
@@ -212,11 +216,53 @@ static const gw_http_handler test_handler = {
 	.on_done = on_done,
 };
 
+/* ------------------------------------------------- DDP protocol hook */
+
+static atomic_int ddp_shutdowns, ddp_accepts;
+static int ddp_idle_fd = -1;
+
+static void ddp_read(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	evbuffer_add_buffer(bufferevent_get_output(bev), bufferevent_get_input(bev));
+}
+
+static void ddp_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	gw_pconn_close(arg);
+}
+
+static void ddp_accept(gw_pconn *c, void *ctx)
+{
+	struct bufferevent *bev = gw_pconn_bev(c);
+
+	if (ctx != &ddp_accepts || gw_loop_base(gw_pconn_loop(c)) == NULL)
+		atomic_fetch_add(&violations, 1);
+	atomic_fetch_add(&ddp_accepts, 1);
+	bufferevent_setcb(bev, ddp_read, NULL, ddp_event, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void ddp_shutdown(gw_pconn *c, void *ctx)
+{
+	(void)c;
+	(void)ctx;
+	atomic_fetch_add(&ddp_shutdowns, 1);
+}
+
+static const gw_proto_handler echo_handler = {
+	.on_accept = ddp_accept,
+	.on_shutdown = ddp_shutdown,
+	.ctx = &ddp_accepts,
+};
+
 /* ------------------------------------------------------------- daemon */
 
 static gw_daemon *daemon_;
 static pthread_t daemon_thread;
-static unsigned s3_port;
+static unsigned s3_port, ddp_port;
 static char tmpdir[64];
 
 static void *run_daemon(void *arg)
@@ -244,6 +290,8 @@ static int setup(void **state)
 	dd_log_set_level(DD_LOG_WARN);
 	assert_int_equal(gw_daemon_new(&cfg, &daemon_), DD_OK);
 	gw_daemon_set_s3_handler(daemon_, &test_handler, NULL);
+	gw_daemon_set_ddp_handler(daemon_, &echo_handler);
+	ddp_port = gw_daemon_port(daemon_, GW_LISTENER_DDP);
 	s3_port = gw_daemon_port(daemon_, GW_LISTENER_S3);
 	assert_true(s3_port > 0);
 	assert_int_equal(pthread_create(&daemon_thread, NULL, run_daemon, NULL), 0);
@@ -258,6 +306,10 @@ static int teardown(void **state)
 	gw_daemon_stop(daemon_);
 	pthread_join(daemon_thread, NULL);
 	gw_daemon_free(daemon_);
+	/* The DDP connection left open got on_shutdown; the closed one not. */
+	assert_int_equal(atomic_load(&ddp_shutdowns), 1);
+	if (ddp_idle_fd >= 0)
+		close(ddp_idle_fd);
 	gw_metrics_shutdown();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	assert_int_equal(system(cmd), 0);
@@ -267,9 +319,9 @@ static int teardown(void **state)
 
 /* ------------------------------------------------------------- client */
 
-static int connect_s3(void)
+static int connect_port(unsigned port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s3_port)};
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct timeval tv = {10, 0};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -282,6 +334,11 @@ static int connect_s3(void)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
+}
+
+static int connect_s3(void)
+{
+	return connect_port(s3_port);
 }
 
 static void send_all(int fd, const void *p, size_t n)
@@ -574,6 +631,24 @@ static void test_abort_mid_body_calls_done(void **state)
 	assert_int_equal(atomic_load(&done_fail), before + 1);
 }
 
+static void test_ddp_hook(void **state)
+{
+	char buf[16];
+	int fd = connect_port(ddp_port);
+	ssize_t r;
+
+	(void)state;
+	send(fd, "hello", 5, MSG_NOSIGNAL);
+	r = recv(fd, buf, sizeof(buf), 0);
+	assert_int_equal(r, 5);
+	assert_memory_equal(buf, "hello", 5);
+	close(fd); /* the handler closes its side with gw_pconn_close */
+	ddp_idle_fd = connect_port(ddp_port); /* left open for shutdown */
+	send(ddp_idle_fd, "x", 1, MSG_NOSIGNAL);
+	assert_int_equal(recv(ddp_idle_fd, buf, 1, 0), 1);
+	assert_int_equal(atomic_load(&ddp_accepts), 2);
+}
+
 /* -------------------------------------------------------- pure parsing */
 
 static void test_parse_bytes(void **state)
@@ -607,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_chunked_response),
 		cmocka_unit_test(test_wait_and_kick),
 		cmocka_unit_test(test_abort_mid_body_calls_done),
+		cmocka_unit_test(test_ddp_hook),
 		cmocka_unit_test(test_parse_bytes),
 	};
 
