@@ -247,6 +247,12 @@ typedef struct gw_proto_handler {
 	 * Not called for connections closed with gw_pconn_close. May be NULL.
 	 */
 	void (*on_shutdown)(gw_pconn *c, void *ctx);
+	/*
+	 * Called once per open connection when shutdown begins (SIGTERM):
+	 * finish the operation in progress, then gw_pconn_close(c). Until
+	 * shutdown_grace_seconds run out. May be NULL.
+	 */
+	void (*on_drain)(gw_pconn *c, void *ctx);
 	void *ctx;
 } gw_proto_handler;
 
@@ -294,6 +300,9 @@ int gw_daemon_new(const gw_config *cfg, gw_daemon **out) DD_WUR;
 void gw_daemon_set_s3_handler(gw_daemon *d, const struct gw_http_handler *h,
 			      void *ctx);
 void gw_daemon_set_ddp_handler(gw_daemon *d, const gw_proto_handler *h);
+
+/* The daemon's configuration (valid until gw_daemon_free). */
+const gw_config *gw_daemon_config(gw_daemon *d);
 
 /* The bound port of a listener (after gw_daemon_new). */
 unsigned gw_daemon_port(gw_daemon *d, enum gw_listener_kind kind);

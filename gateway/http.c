@@ -27,12 +27,14 @@ struct gw_http_server {
 	size_t max_header_bytes;
 	unsigned idle_timeout;
 	gw_metric *requests;
+	gw_metric *duration;
 };
 
 struct gw_http_ex {
 	gw_http_conn *c;
 	void *udata;
 	int status;
+	int64_t start_ns;
 	unsigned resp_started : 1, resp_done : 1, req_done : 1, paused : 1,
 		continue_sent : 1, discard : 1, close_after : 1, head : 1,
 		streaming : 1, waiting : 1, chunked : 1;
@@ -83,6 +85,9 @@ const char *gw_http_reason(int status)
 
 /* ---------------------------------------------------------------- server */
 
+static const double duration_buckets[] = {0.001, 0.005, 0.025, 0.1, 0.5,
+					   2.5, 10, 60, 300};
+
 gw_http_server *gw_http_server_new(const char *name, const gw_http_handler *h,
 				   void *ctx, size_t max_header_bytes,
 				   unsigned idle_timeout_seconds)
@@ -100,6 +105,12 @@ gw_http_server *gw_http_server_new(const char *name, const gw_http_handler *h,
 		gw_metrics_default(), GW_COUNTER, "dedupd_http_requests_total",
 		"HTTP requests answered, by listener and status code.",
 		"listener,code", NULL, 0);
+	s->duration = gw_metric_register(
+		gw_metrics_default(), GW_HISTOGRAM,
+		"dedupd_http_request_duration_seconds",
+		"Time from complete request headers to the last response byte "
+		"queued, by listener.",
+		"listener", duration_buckets, DD_ARRAY_LEN(duration_buckets));
 	/* http-parser's own header limit is global; keep it above ours so
 	 * our per-connection limit (and its 431) is the one that applies. */
 	http_parser_set_max_header_size((uint32_t)max_header_bytes + 1024);
@@ -211,7 +222,7 @@ void gw_http_resume(gw_http_ex *ex)
 	if (!ex->paused)
 		return;
 	ex->paused = 0;
-	if (!c->closing)
+	if (!c->closing && !ex->req_done)
 		bufferevent_enable(c->bev, EV_READ);
 	kick_step(c);
 }
@@ -287,6 +298,9 @@ static int write_head(gw_http_ex *ex, int status, const gw_http_header *hdrs,
 		rc = dd_buf_append_str(&b, "Transfer-Encoding: chunked\r\n");
 	if (rc == DD_OK && ex->close_after)
 		rc = dd_buf_append_str(&b, "Connection: close\r\n");
+	else if (rc == DD_OK && c->hp.req.http_major == 1 &&
+		 c->hp.req.http_minor == 0)
+		rc = dd_buf_append_str(&b, "Connection: keep-alive\r\n");
 	if (rc == DD_OK)
 		rc = dd_buf_append_str(&b, "\r\n");
 	if (rc == DD_OK &&
@@ -452,6 +466,7 @@ static int hook_headers(struct gw_hp *h)
 		return 1;
 	}
 	ex->c = c;
+	ex->start_ns = dd_mono_ns();
 	c->ex = ex;
 	if (c->srv->h && c->srv->h->on_request)
 		c->srv->h->on_request(ex, c->srv->ctx);
@@ -561,6 +576,11 @@ static void finish_if_done(gw_http_conn *c)
 	if (!ex->req_done && !ex->close_after)
 		return; /* still discarding the request body */
 	count_request(c->srv, ex->status);
+	{
+		const char *l[1] = {c->srv->name};
+		gw_metric_observe(c->srv->duration, l,
+				  (double)(dd_mono_ns() - ex->start_ns) / 1e9);
+	}
 	if (ex->close_after || !ex->req_done) {
 		c->closing = 1;
 		bufferevent_disable(c->bev, EV_READ);

@@ -712,6 +712,11 @@ void gw_daemon_set_ddp_handler(gw_daemon *d, const gw_proto_handler *h)
 	d->ddp = *h;
 }
 
+const gw_config *gw_daemon_config(gw_daemon *d)
+{
+	return &d->cfg;
+}
+
 unsigned gw_daemon_port(gw_daemon *d, enum gw_listener_kind kind)
 {
 	return d->lst[kind].port;
@@ -755,11 +760,15 @@ static void drain_task(void *arg)
 	gw_loop *loop = arg;
 	struct conn_rec *r, *next;
 
+	gw_daemon *d = loop->d;
+
 	atomic_store(&loop->draining, 1);
 	for (r = loop->conns.next; r != &loop->conns; r = next) {
-		next = r->next;
+		next = r->next; /* on_drain may close r->pconn at once */
 		if (r->http)
 			gw_http_conn_drain(r->http);
+		else if (r->pconn && d->ddp.on_drain)
+			d->ddp.on_drain(r->pconn, d->ddp.ctx);
 	}
 }
 

@@ -279,6 +279,43 @@ class TestCredentials(unittest.TestCase):
         self.assertIn("set both or neither", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(tmp, "root.credentials")))
 
+    def test_terminal_gets_credentials_log_does_not(self):
+        # `make run` runs dedupd with stdout on a terminal: the secret is
+        # shown there, and never in the log (stderr here).
+        import pty
+        tmp = tempfile.mkdtemp(prefix="dedupd-tty-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", tmp]))
+        sk = "tty-secret-0123456789abcdef"
+        env = dict(os.environ, DEDUPD_ROOT_ACCESS_KEY="AKIATTY000000000",
+                   DEDUPD_ROOT_SECRET_KEY=sk)
+        master, slave = pty.openpty()
+        p = subprocess.Popen([bin_path("dedupd"), "--data-dir", tmp] + PORT0,
+                             stdin=subprocess.DEVNULL, stdout=slave,
+                             stderr=subprocess.PIPE, env=env, text=True)
+        os.close(slave)
+        out = b""
+        try:
+            deadline = time.time() + 20
+            while b"root secret key" not in out and time.time() < deadline:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=20)
+            os.close(master)
+        self.assertEqual(p.returncode, 0, err)
+        text = out.decode()
+        self.assertIn("root access key: AKIATTY000000000", text)
+        self.assertIn("root secret key: " + sk, text)
+        self.assertIn("listening admin 127.0.0.1:", text)
+        self.assertIn("ready", err)  # the log went to stderr...
+        self.assertNotIn(sk, err)    # ...without the secret
+
     def test_print_credentials_goes_to_stdout_not_log(self):
         tmp = tempfile.mkdtemp(prefix="dedupd-pc-")
         self.addCleanup(lambda: subprocess.run(["rm", "-rf", tmp]))

@@ -103,6 +103,13 @@ class TestAdminApi(DedupdTestCase):
                                       listener="admin", code="200"), before + 4)
         self.assertEqual(metric_value(text, "dedupd_http_requests_total",
                                       listener="admin", code="404"), nf_before + 1)
+        # The duration histogram counts the same requests.
+        self.assertIn("# TYPE dedupd_http_request_duration_seconds histogram", text)
+        count = metric_value(text, "dedupd_http_request_duration_seconds_count",
+                             listener="admin")
+        self.assertGreaterEqual(count, before + 4 + nf_before + 1)
+        self.assertEqual(metric_value(text, "dedupd_http_request_duration_seconds_bucket",
+                                      listener="admin", le="+Inf"), count)
 
     def test_s3_requests_counted_by_listener(self):
         req = urllib.request.Request(self.d.s3_url + "/bucket")
@@ -161,6 +168,16 @@ class TestHttpServer(DedupdTestCase):
         s.sendall(b"GET /health HTTP/1.0\r\n\r\n")
         st, h, _, _ = recv_response(s)
         self.assertEqual(st, 200)
+        self.assertTrue(closed_by_peer(s))
+
+    def test_http10_keep_alive_on_request(self):
+        s = self.connect()
+        s.sendall(b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        st, h, _, _ = recv_response(s)
+        self.assertEqual(st, 200)
+        self.assertEqual(h.get("connection"), "keep-alive")
+        s.sendall(b"GET /x HTTP/1.0\r\n\r\n")
+        self.assertEqual(recv_response(s)[0], 404)
         self.assertTrue(closed_by_peer(s))
 
     def test_malformed_request_400(self):
@@ -257,7 +274,8 @@ class TestLimits(unittest.TestCase):
                 try:
                     st, body = d.admin_get("/metrics")
                     break
-                except OSError:
+                except OSError:  # the slots are not all free yet: refused
+                    refused += 1
                     time.sleep(0.1)
             self.assertEqual(metric_value(body.decode(),
                                           "dedupd_connections_rejected_total",

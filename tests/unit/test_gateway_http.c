@@ -218,7 +218,7 @@ static const gw_http_handler test_handler = {
 
 /* ------------------------------------------------- DDP protocol hook */
 
-static atomic_int ddp_shutdowns, ddp_accepts;
+static atomic_int ddp_shutdowns, ddp_accepts, ddp_drains;
 static int ddp_idle_fd = -1;
 
 static void ddp_read(struct bufferevent *bev, void *arg)
@@ -252,9 +252,19 @@ static void ddp_shutdown(gw_pconn *c, void *ctx)
 	atomic_fetch_add(&ddp_shutdowns, 1);
 }
 
+/* Told that shutdown began; this handler keeps the connection open, so
+ * the gateway must close it after the grace time (on_shutdown). */
+static void ddp_drain(gw_pconn *c, void *ctx)
+{
+	(void)c;
+	(void)ctx;
+	atomic_fetch_add(&ddp_drains, 1);
+}
+
 static const gw_proto_handler echo_handler = {
 	.on_accept = ddp_accept,
 	.on_shutdown = ddp_shutdown,
+	.on_drain = ddp_drain,
 	.ctx = &ddp_accepts,
 };
 
@@ -307,6 +317,7 @@ static int teardown(void **state)
 	pthread_join(daemon_thread, NULL);
 	gw_daemon_free(daemon_);
 	/* The DDP connection left open got on_shutdown; the closed one not. */
+	assert_int_equal(atomic_load(&ddp_drains), 1);
 	assert_int_equal(atomic_load(&ddp_shutdowns), 1);
 	if (ddp_idle_fd >= 0)
 		close(ddp_idle_fd);
