@@ -37,7 +37,7 @@ struct gw_http_ex {
 	int64_t start_ns;
 	unsigned resp_started : 1, resp_done : 1, req_done : 1, paused : 1,
 		continue_sent : 1, discard : 1, close_after : 1, head : 1,
-		streaming : 1, waiting : 1, chunked : 1;
+		streaming : 1, waiting : 1, chunked : 1, continue_pending : 1;
 	gw_http_produce_fn produce;
 	void *pctx;
 	int64_t clen;
@@ -215,6 +215,8 @@ void gw_http_pause(gw_http_ex *ex)
 	bufferevent_disable(c->bev, EV_READ);
 }
 
+static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
 void gw_http_resume(gw_http_ex *ex)
 {
 	gw_http_conn *c = ex->c;
@@ -222,6 +224,15 @@ void gw_http_resume(gw_http_ex *ex)
 	if (!ex->paused)
 		return;
 	ex->paused = 0;
+	if (ex->continue_pending && !ex->resp_started) {
+		/* Paused in on_request: the handler has now accepted. */
+		ex->continue_pending = 0;
+		if (evbuffer_add(bufferevent_get_output(c->bev), continue_line,
+				 sizeof(continue_line) - 1) != 0)
+			c->dead = 1;
+		else
+			ex->continue_sent = 1;
+	}
 	if (!c->closing && !ex->req_done)
 		bufferevent_enable(c->bev, EV_READ);
 	kick_step(c);
@@ -473,11 +484,15 @@ static int hook_headers(struct gw_hp *h)
 	if (c->dead)
 		return 1;
 	if (!ex->resp_started && r->expect_continue && r->has_body) {
-		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		if (evbuffer_add(bufferevent_get_output(c->bev), cont,
-				 sizeof(cont) - 1) != 0)
+		if (ex->paused) { /* decided later: see gw_http_resume */
+			ex->continue_pending = 1;
+		} else if (evbuffer_add(bufferevent_get_output(c->bev),
+					continue_line,
+					sizeof(continue_line) - 1) != 0) {
 			return 1;
-		ex->continue_sent = 1;
+		} else {
+			ex->continue_sent = 1;
+		}
 	}
 	if (ex->close_after && !ex->req_done && r->has_body) {
 		/* Responded without reading the body: stop parsing. */

@@ -11,7 +11,10 @@
  *                    the connection closed when the client waits for
  *                    "100 Continue") or returns to accept the body. On
  *                    accept, "HTTP/1.1 100 Continue" is sent when the
- *                    client asked for it.
+ *                    client asked for it. To decide later (e.g. after a
+ *                    lookup on a worker), call gw_http_pause(ex) in
+ *                    on_request: "100 Continue" then goes out at
+ *                    gw_http_resume(ex), unless a response was sent.
  *   on_body(ex,p,n)  zero or more times: the decoded body (chunked transfer
  *                    encoding already removed), in pieces of any size. The
  *                    handler may call gw_http_pause(ex) to stop reading
@@ -24,6 +27,10 @@
  *                    fully queued and request fully read: ok = 1) or the
  *                    connection failed (ok = 0). Free the handler's
  *                    per-request state here; ex is invalid afterwards.
+ *                    If a gw_work_submit job for this request is still
+ *                    out, its done callback runs later: keep the state
+ *                    alive until both happened (e.g. a refcount of 2)
+ *                    and do not touch ex from that callback.
  *
  * Responses: gw_http_respond() with a fixed body, or
  * gw_http_respond_stream() with a producer callback called whenever the

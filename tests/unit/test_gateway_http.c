@@ -39,6 +39,7 @@ struct req_state {
 	uint64_t stream_n, produced;
 	int chunked;
 	int wait_phase;
+	int defer_reject;
 	pthread_t req_thread;
 };
 
@@ -139,6 +140,22 @@ static enum gw_http_produce produce_wait(gw_http_ex *ex, size_t room, void *ctx)
 	return GW_PRODUCE_DONE;
 }
 
+/* Decides on a deferred request after a trip through the worker pool. */
+static void defer_done(void *arg, int rc)
+{
+	struct req_state *st = arg;
+
+	if (rc != DD_OK)
+		return;
+	if (st->defer_reject) {
+		if (gw_http_respond_text(st->ex, 403, "text/plain", "denied\n") != DD_OK)
+			atomic_fetch_add(&violations, 1);
+		return;
+	}
+	st->paused = 0;
+	gw_http_resume(st->ex);
+}
+
 static void on_request(gw_http_ex *ex, void *ctx)
 {
 	const gw_http_req *r = gw_http_ex_req(ex);
@@ -161,6 +178,12 @@ static void on_request(gw_http_ex *ex, void *ctx)
 					 st->chunked ? -1 : (int64_t)st->stream_n,
 					 produce, st),
 				 DD_OK);
+	} else if (dd_str_starts_with(r->url, "/defer")) {
+		st->defer_reject = dd_str_starts_with(r->url, "/deferreject");
+		st->paused = 1;
+		gw_http_pause(ex);
+		assert_int_equal(gw_work_submit(gw_http_ex_loop(ex), work_fn,
+						defer_done, st), DD_OK);
 	} else if (dd_str_starts_with(r->url, "/wait")) {
 		assert_int_equal(gw_http_respond_stream(ex, 200, NULL, 0, 9,
 							produce_wait, st),
@@ -218,7 +241,7 @@ static const gw_http_handler test_handler = {
 
 /* ------------------------------------------------- DDP protocol hook */
 
-static atomic_int ddp_shutdowns, ddp_accepts, ddp_drains;
+static atomic_int ddp_shutdowns, ddp_accepts, ddp_drains, ddp_closed;
 static int ddp_idle_fd = -1;
 
 static void ddp_read(struct bufferevent *bev, void *arg)
@@ -232,6 +255,7 @@ static void ddp_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	(void)what;
 	gw_pconn_close(arg);
+	atomic_fetch_add(&ddp_closed, 1);
 }
 
 static void ddp_accept(gw_pconn *c, void *ctx)
@@ -455,6 +479,39 @@ static void test_expect_continue_accepted(void **state)
 	dd_buf_release(&in);
 }
 
+static void test_expect_continue_deferred(void **state)
+{
+	static const char head[] = "PUT /defer HTTP/1.1\r\nHost: b\r\n"
+				   "Content-Length: 4\r\nExpect: 100-continue\r\n\r\n";
+	static const char rhead[] = "PUT /deferreject HTTP/1.1\r\nHost: b\r\n"
+				    "Content-Length: 4\r\nExpect: 100-continue\r\n\r\n";
+	char resp[64];
+	dd_buf in;
+	size_t hl;
+	int fd = connect_s3();
+
+	(void)state;
+	dd_buf_init(&in, 1 << 20);
+	send_all(fd, head, sizeof(head) - 1);
+	hl = read_head(fd, &in);
+	assert_int_equal(hl, 25);
+	assert_memory_equal(in.data, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	dd_buf_consume(&in, hl);
+	send_all(fd, "abcd", 4);
+	assert_int_equal(read_response(fd, &in, resp, sizeof(resp)), 200);
+	assert_string_equal(resp, "count=4 sum=394\n");
+	close(fd);
+	/* refused after the deferred decision: no 100, error, close */
+	fd = connect_s3();
+	send_all(fd, rhead, sizeof(rhead) - 1);
+	assert_int_equal(read_response(fd, &in, resp, sizeof(resp)), 403);
+	assert_string_equal(resp, "denied\n");
+	assert_null(memmem(in.data, in.len, "100 Continue", 12));
+	assert_true(peer_closed(fd));
+	close(fd);
+	dd_buf_release(&in);
+}
+
 static void test_reject_before_body(void **state)
 {
 	static const char head[] = "PUT /reject HTTP/1.1\r\nHost: b\r\n"
@@ -654,6 +711,9 @@ static void test_ddp_hook(void **state)
 	assert_int_equal(r, 5);
 	assert_memory_equal(buf, "hello", 5);
 	close(fd); /* the handler closes its side with gw_pconn_close */
+	for (int i = 0; i < 500 && atomic_load(&ddp_closed) == 0; i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&ddp_closed), 1);
 	ddp_idle_fd = connect_port(ddp_port); /* left open for shutdown */
 	send(ddp_idle_fd, "x", 1, MSG_NOSIGNAL);
 	assert_int_equal(recv(ddp_idle_fd, buf, 1, 0), 1);
@@ -686,6 +746,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expect_continue_accepted),
+		cmocka_unit_test(test_expect_continue_deferred),
 		cmocka_unit_test(test_reject_before_body),
 		cmocka_unit_test(test_chunked_upload),
 		cmocka_unit_test(test_backpressure_pause_resume),
