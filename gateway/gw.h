@@ -222,8 +222,8 @@ int gw_loop_post(gw_loop *loop, void (*fn)(void *arg), void *arg) DD_WUR;
  * the loops have stopped (so it can free arg). Call from loop's thread.
  * Returns DD_OK, or DD_ENOMEM/DD_ESHUTDOWN (neither fn nor done will run).
  */
-int gw_work_submit(gw_loop *loop, void (*fn)(void *arg),
-		   void (*done)(void *arg, int rc), void *arg) DD_WUR;
+int gw_work_submit(gw_loop *loop, void (*fn)(void *arg), void *arg,
+		   void (*done)(void *arg, int rc)) DD_WUR;
 
 /* --------------------------------------------------- protocol hook (DDP) */
 

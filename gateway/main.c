@@ -322,8 +322,9 @@ static void on_ready(gw_daemon *d)
 	       DD_VERSION, addr[0], addr[1], addr[2]);
 }
 
-static int run(const gw_config *cfg, const struct opts *o)
+static int run(gw_config *cfg, const struct opts *o)
 {
+	char abs_dir[PATH_MAX];
 	gw_root_creds creds;
 	gw_daemon *d = NULL;
 	int lock_fd, created = 0, code, rc;
@@ -336,6 +337,9 @@ static int run(const gw_config *cfg, const struct opts *o)
 	dd_log_set_level(cfg->log_level);
 	if ((lock_fd = lock_data_dir(cfg->data_dir)) < 0)
 		return GW_EXIT_DATADIR;
+	/* Absolute from now on: /health and the log show where data lives. */
+	if (realpath(cfg->data_dir, abs_dir) != NULL)
+		snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", abs_dir);
 	if ((code = setup_creds(cfg, &creds, &created)) >= 0)
 		goto out;
 	rc = gw_daemon_new(cfg, &d);

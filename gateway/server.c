@@ -240,8 +240,8 @@ static void *worker_main(void *arg)
 	}
 }
 
-int gw_work_submit(gw_loop *loop, void (*fn)(void *arg),
-		   void (*done)(void *arg, int rc), void *arg)
+int gw_work_submit(gw_loop *loop, void (*fn)(void *arg), void *arg,
+		   void (*done)(void *arg, int rc))
 {
 	gw_daemon *d = loop->d;
 	struct job *j;

@@ -216,6 +216,16 @@ class TestListeners(unittest.TestCase):
             self.assertIn("admin endpoint: http://127.0.0.1:%d" % d.addrs["admin"][1],
                           d.log())
 
+    def test_relative_data_dir_reported_absolute(self):
+        tmp = tempfile.mkdtemp(prefix="dedupd-rel-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", tmp]))
+        rel = os.path.relpath(os.path.join(tmp, "data"))
+        self.assertFalse(os.path.isabs(rel))
+        with Dedupd(data_dir=rel) as d:
+            st, body = d.admin_json("/health")
+            self.assertEqual(body["data_dir"]["path"],
+                             os.path.realpath(os.path.join(tmp, "data")))
+
     def test_busy_port_is_runtime_error(self):
         s = socket.socket()
         s.bind(("127.0.0.1", 0))

@@ -131,7 +131,7 @@ static enum gw_http_produce produce_wait(gw_http_ex *ex, size_t room, void *ctx)
 	(void)room;
 	if (st->wait_phase == 0) {
 		st->wait_phase = 1;
-		if (gw_work_submit(gw_http_ex_loop(ex), work_fn, kick_done, st) != DD_OK)
+		if (gw_work_submit(gw_http_ex_loop(ex), work_fn, st, kick_done) != DD_OK)
 			return GW_PRODUCE_ERROR;
 		return GW_PRODUCE_WAIT;
 	}
@@ -182,8 +182,8 @@ static void on_request(gw_http_ex *ex, void *ctx)
 		st->defer_reject = dd_str_starts_with(r->url, "/deferreject");
 		st->paused = 1;
 		gw_http_pause(ex);
-		assert_int_equal(gw_work_submit(gw_http_ex_loop(ex), work_fn,
-						defer_done, st), DD_OK);
+		assert_int_equal(gw_work_submit(gw_http_ex_loop(ex), work_fn, st,
+						defer_done), DD_OK);
 	} else if (dd_str_starts_with(r->url, "/wait")) {
 		assert_int_equal(gw_http_respond_stream(ex, 200, NULL, 0, 9,
 							produce_wait, st),
@@ -206,7 +206,7 @@ static int on_body(gw_http_ex *ex, const char *p, size_t n, void *ctx)
 	if (st->pause_mode) {
 		st->paused = 1;
 		gw_http_pause(ex);
-		if (gw_work_submit(gw_http_ex_loop(ex), work_fn, resume_done, st) !=
+		if (gw_work_submit(gw_http_ex_loop(ex), work_fn, st, resume_done) !=
 		    DD_OK)
 			return DD_ENOMEM;
 	}
