@@ -593,8 +593,16 @@ static void finish_if_done(gw_http_conn *c)
 	count_request(c->srv, ex->status);
 	{
 		const char *l[1] = {c->srv->name};
-		gw_metric_observe(c->srv->duration, l,
-				  (double)(dd_mono_ns() - ex->start_ns) / 1e9);
+		const gw_http_req *r = &c->hp.req;
+		const char *q = memchr(r->url.p, '?', r->url.len);
+		double secs = (double)(dd_mono_ns() - ex->start_ns) / 1e9;
+
+		gw_metric_observe(c->srv->duration, l, secs);
+		/* Path only: a query string may hold a presigned signature. */
+		dd_log(DD_LOG_DEBUG, "http %s %s %s %.*s %d %.3fms", c->srv->name,
+		       c->peer, r->method,
+		       (int)DD_MIN(q ? (size_t)(q - r->url.p) : r->url.len, 512),
+		       r->url.p, ex->status, secs * 1e3);
 	}
 	if (ex->close_after || !ex->req_done) {
 		c->closing = 1;

@@ -140,6 +140,28 @@ static enum gw_http_produce produce_wait(gw_http_ex *ex, size_t room, void *ctx)
 	return GW_PRODUCE_DONE;
 }
 
+/* Worker-pool shutdown: every job's done runs exactly once, with
+ * DD_ESHUTDOWN for those that never ran. */
+#define FLOOD_JOBS 100
+static atomic_int flood_ok, flood_shutdown, flood_bad;
+
+static void flood_fn(void *arg)
+{
+	(void)arg;
+	usleep(200 * 1000);
+}
+
+static void flood_done(void *arg, int rc)
+{
+	(void)arg;
+	if (rc == DD_OK)
+		atomic_fetch_add(&flood_ok, 1);
+	else if (rc == DD_ESHUTDOWN)
+		atomic_fetch_add(&flood_shutdown, 1);
+	else
+		atomic_fetch_add(&flood_bad, 1);
+}
+
 /* Decides on a deferred request after a trip through the worker pool. */
 static void defer_done(void *arg, int rc)
 {
@@ -184,6 +206,11 @@ static void on_request(gw_http_ex *ex, void *ctx)
 		gw_http_pause(ex);
 		assert_int_equal(gw_work_submit(gw_http_ex_loop(ex), work_fn, st,
 						defer_done), DD_OK);
+	} else if (dd_str_starts_with(r->url, "/flood")) {
+		for (int i = 0; i < FLOOD_JOBS; i++)
+			assert_int_equal(gw_work_submit(gw_http_ex_loop(ex), flood_fn,
+							NULL, flood_done), DD_OK);
+		assert_int_equal(gw_http_respond_text(ex, 202, "text/plain", "ok\n"), DD_OK);
 	} else if (dd_str_starts_with(r->url, "/wait")) {
 		assert_int_equal(gw_http_respond_stream(ex, 200, NULL, 0, 9,
 							produce_wait, st),
@@ -342,6 +369,11 @@ static int teardown(void **state)
 	gw_daemon_free(daemon_);
 	/* The DDP connection left open got on_shutdown; the closed one not. */
 	assert_int_equal(atomic_load(&ddp_drains), 1);
+	/* 100 x 200 ms on 2 workers outlast the 5 s grace time. */
+	assert_int_equal(atomic_load(&flood_ok) + atomic_load(&flood_shutdown), FLOOD_JOBS);
+	assert_true(atomic_load(&flood_ok) > 0);
+	assert_true(atomic_load(&flood_shutdown) > 0);
+	assert_int_equal(atomic_load(&flood_bad), 0);
 	assert_int_equal(atomic_load(&ddp_shutdowns), 1);
 	if (ddp_idle_fd >= 0)
 		close(ddp_idle_fd);
@@ -720,6 +752,21 @@ static void test_ddp_hook(void **state)
 	assert_int_equal(atomic_load(&ddp_accepts), 2);
 }
 
+/* Runs last: its jobs are still queued when teardown stops the daemon. */
+static void test_work_flood(void **state)
+{
+	char resp[16];
+	dd_buf in;
+	int fd = connect_s3();
+
+	(void)state;
+	dd_buf_init(&in, 1 << 20);
+	send_all(fd, "GET /flood HTTP/1.1\r\nHost: b\r\n\r\n", 32);
+	assert_int_equal(read_response(fd, &in, resp, sizeof(resp)), 202);
+	close(fd);
+	dd_buf_release(&in);
+}
+
 /* -------------------------------------------------------- pure parsing */
 
 static void test_parse_bytes(void **state)
@@ -756,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_abort_mid_body_calls_done),
 		cmocka_unit_test(test_ddp_hook),
 		cmocka_unit_test(test_parse_bytes),
+		cmocka_unit_test(test_work_flood),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
