@@ -244,6 +244,17 @@ class TestHttpServer(DedupdTestCase):
         self.assertTrue(second.endswith(b"not found\n"))
 
 
+class TestAccessLog(unittest.TestCase):
+    def test_debug_log_has_path_not_query(self):
+        with Dedupd(args=["--log-level", "debug"]) as d:
+            sig = "f00dfeedcafe0123456789abcdef"
+            st, _ = d.admin_get("/health?X-Amz-Signature=" + sig)
+            self.assertEqual(st, 200)
+            d.wait_log(r"debug http admin 127\.0\.0\.1:\d+ GET /health 200 ")
+            self.assertNotIn(sig, d.log())
+            self.assertNotIn(d.secret_key, d.log())
+
+
 class TestLimits(unittest.TestCase):
     def test_max_connections(self):
         with Dedupd(config="[limits]\nmax_connections = 3\n") as d:

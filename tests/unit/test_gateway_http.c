@@ -40,6 +40,7 @@ struct req_state {
 	int chunked;
 	int wait_phase;
 	int defer_reject;
+	int slow; /* answered by a timer, not at body end */
 	pthread_t req_thread;
 };
 
@@ -162,6 +163,17 @@ static void flood_done(void *arg, int rc)
 		atomic_fetch_add(&flood_bad, 1);
 }
 
+/* Answers /slow one second later, from a timer on the loop. */
+static void slow_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct req_state *st = arg;
+
+	(void)fd;
+	(void)what;
+	if (gw_http_respond_text(st->ex, 200, "text/plain", "slow but sure\n") != DD_OK)
+		atomic_fetch_add(&violations, 1);
+}
+
 /* Decides on a deferred request after a trip through the worker pool. */
 static void defer_done(void *arg, int rc)
 {
@@ -206,6 +218,11 @@ static void on_request(gw_http_ex *ex, void *ctx)
 		gw_http_pause(ex);
 		assert_int_equal(gw_work_submit(gw_http_ex_loop(ex), work_fn, st,
 						defer_done), DD_OK);
+	} else if (dd_str_starts_with(r->url, "/slow")) {
+		struct timeval tv = {1, 0};
+		st->slow = 1;
+		assert_int_equal(event_base_once(gw_loop_base(gw_http_ex_loop(ex)), -1,
+						 EV_TIMEOUT, slow_timer, st, &tv), 0);
 	} else if (dd_str_starts_with(r->url, "/flood")) {
 		for (int i = 0; i < FLOOD_JOBS; i++)
 			assert_int_equal(gw_work_submit(gw_http_ex_loop(ex), flood_fn,
@@ -246,6 +263,8 @@ static void on_body_end(gw_http_ex *ex, void *ctx)
 	char body[128];
 
 	(void)ctx;
+	if (st->slow)
+		return;
 	snprintf(body, sizeof(body), "count=%llu sum=%llu\n",
 		 (unsigned long long)st->count, (unsigned long long)st->sum);
 	if (gw_http_respond_text(ex, 200, "text/plain", body) != DD_OK)
@@ -767,6 +786,37 @@ static void test_work_flood(void **state)
 	dd_buf_release(&in);
 }
 
+/* Runs very last: stops the daemon while a request is in flight. */
+static void test_inflight_request_survives_stop(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s3_port)};
+	char resp[64];
+	dd_buf in;
+	size_t hl;
+	int fd = connect_s3(), fd2;
+
+	(void)state;
+	dd_buf_init(&in, 1 << 20);
+	send_all(fd, "GET /slow HTTP/1.1\r\nHost: b\r\n\r\n", 31);
+	usleep(200 * 1000);
+	gw_daemon_stop(daemon_);
+	hl = read_head(fd, &in);
+	assert_int_equal(status_of(&in), 200);
+	assert_non_null(memmem(in.data, hl, "Connection: close", 17));
+	read_more(fd, &in, hl + 14);
+	memcpy(resp, in.data + hl, 14);
+	resp[14] = '\0';
+	assert_string_equal(resp, "slow but sure\n");
+	assert_true(peer_closed(fd));
+	close(fd);
+	/* The listeners are gone: new connections are refused. */
+	fd2 = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_true(connect(fd2, (struct sockaddr *)&sa, sizeof(sa)) < 0);
+	close(fd2);
+	dd_buf_release(&in);
+}
+
 /* -------------------------------------------------------- pure parsing */
 
 static void test_parse_bytes(void **state)
@@ -804,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_ddp_hook),
 		cmocka_unit_test(test_parse_bytes),
 		cmocka_unit_test(test_work_flood),
+		cmocka_unit_test(test_inflight_request_survives_stop),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
