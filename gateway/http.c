@@ -303,10 +303,11 @@ static int write_head(gw_http_ex *ex, int status, const gw_http_header *hdrs,
 		rc = dd_buf_appendf(&b, "%.*s: %.*s\r\n", (int)hdrs[i].name.len,
 				    hdrs[i].name.p, (int)hdrs[i].value.len,
 				    hdrs[i].value.p);
-	if (rc == DD_OK && clen >= 0)
-		rc = dd_buf_appendf(&b, "Content-Length: %lld\r\n", (long long)clen);
-	else if (rc == DD_OK)
-		rc = dd_buf_append_str(&b, "Transfer-Encoding: chunked\r\n");
+	/* 204 and 304 have no body and no length (RFC 9110 8.6). */
+	if (rc == DD_OK && status != 204 && status != 304)
+		rc = clen >= 0 ? dd_buf_appendf(&b, "Content-Length: %lld\r\n",
+						(long long)clen) :
+				 dd_buf_append_str(&b, "Transfer-Encoding: chunked\r\n");
 	if (rc == DD_OK && ex->close_after)
 		rc = dd_buf_append_str(&b, "Connection: close\r\n");
 	else if (rc == DD_OK && c->hp.req.http_major == 1 &&

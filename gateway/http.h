@@ -139,8 +139,12 @@ typedef enum gw_http_produce (*gw_http_produce_fn)(gw_http_ex *ex,
 /*
  * Starts a streamed response. content_length >= 0: exactly that many
  * bytes must be written (a shortfall at DONE closes the connection);
- * -1: chunked transfer encoding. The producer is first called before this
- * returns. DD_EINVAL if a response was already started.
+ * -1: chunked transfer encoding. The producer is first called soon after
+ * this returns (from the loop, not from inside this call). For HEAD
+ * requests the head (with Content-Length: content_length) is sent and the
+ * producer is never called: use this to answer HEAD on a large object
+ * without a body buffer. 204 and 304 get no Content-Length.
+ * DD_EINVAL if a response was already started.
  */
 int gw_http_respond_stream(gw_http_ex *ex, int status,
 			   const gw_http_header *hdrs, size_t n,
