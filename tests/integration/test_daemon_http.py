@@ -183,7 +183,12 @@ class TestHttpServer(DedupdTestCase):
     def test_malformed_request_400(self):
         for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/9.x\r\n\r\n",
                     b"GET /health HTTP/1.1\r\nBad Header\r\n\r\n",
-                    b"PUT /x HTTP/1.1\r\nContent-Length: 12x\r\n\r\n"):
+                    b"PUT /x HTTP/1.1\r\nContent-Length: 12x\r\n\r\n",
+                    # request smuggling shapes
+                    b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                    b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n"
+                    b"Content-Length: 6\r\n\r\nhello!"):
             s = self.connect()
             s.sendall(raw)
             st, h, body, _ = recv_response(s)
@@ -194,7 +199,7 @@ class TestHttpServer(DedupdTestCase):
         self.assertEqual(self.d.admin_get("/health")[0], 200)
         text = self.d.admin_get("/metrics")[1].decode()
         self.assertEqual(metric_value(text, "dedupd_http_requests_total",
-                                      listener="admin", code="400"), 4)
+                                      listener="admin", code="400"), 6)
 
     def test_oversized_header_431(self):
         s = self.connect()
