@@ -691,6 +691,13 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		kick_step(c);
 		return;
 	}
+	if (what & BEV_EVENT_EOF && !(what & BEV_EVENT_ERROR) && !c->ex &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		/* Half-closed with the last response still queued: send it. */
+		c->closing = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT)
 		dd_log(DD_LOG_DEBUG, "http %s %s: idle timeout", c->srv->name,
 		       c->peer);

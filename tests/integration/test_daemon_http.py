@@ -188,6 +188,16 @@ class TestHttpServer(DedupdTestCase):
         self.assertEqual(recv_response(s)[0], 404)
         self.assertTrue(closed_by_peer(s))
 
+    def test_half_close_after_request_still_answered(self):
+        for _ in range(5):
+            s = self.connect()
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+            s.shutdown(socket.SHUT_WR)
+            st, h, body, _ = recv_response(s)
+            self.assertEqual(st, 200)
+            self.assertIn(b"dedupd_build_info", body)
+            self.assertTrue(closed_by_peer(s))
+
     def test_malformed_request_400(self):
         for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/9.x\r\n\r\n",
                     b"GET /health HTTP/1.1\r\nBad Header\r\n\r\n",
