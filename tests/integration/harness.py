@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -41,16 +42,21 @@ class Dedupd:
 
     def __init__(self, args=(), config=None, data_dir=None, env=None,
                  access_key="AKIATESTROOT0000", secret_key="test-root-secret-key-0123456789",
-                 wait_health=True, start_timeout=30):
+                 wait_health=True, start_timeout=30, admin_tls_ca=None,
+                 s3_tls_ca=None):
         self.tmp = tempfile.mkdtemp(prefix="dedupd-it-")
         self.own_data_dir = data_dir is None
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self.access_key, self.secret_key = access_key, secret_key
+        self.env_keys = (access_key, secret_key)
         self.extra_args = list(args)
         self.config = config
         self.env_extra = env or {}
         self.wait_health = wait_health
         self.start_timeout = start_timeout
+        # CA files (PEM) for listeners configured with TLS: URLs become
+        # https:// and admin_get verifies the server against the CA.
+        self.admin_tls_ca, self.s3_tls_ca = admin_tls_ca, s3_tls_ca
         self.proc = None
         self.addrs = {}
         self.log_lines = []
@@ -71,10 +77,13 @@ class Dedupd:
 
     def environment(self):
         env = dict(os.environ)
-        if self.access_key is not None:
-            env["DEDUPD_ROOT_ACCESS_KEY"] = self.access_key
-        if self.secret_key is not None:
-            env["DEDUPD_ROOT_SECRET_KEY"] = self.secret_key
+        # None means "unset": dedupd then generates (or keeps) its own.
+        for name, value in (("DEDUPD_ROOT_ACCESS_KEY", self.env_keys[0]),
+                            ("DEDUPD_ROOT_SECRET_KEY", self.env_keys[1])):
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
         env.update(self.env_extra)
         return env
@@ -98,9 +107,34 @@ class Dedupd:
         else:
             self.kill()
             raise DedupdError("dedupd did not print its listeners:\n" + self.log())
+        self._load_credentials()
         if self.wait_health:
             self._wait_health(deadline)
         return self
+
+    def credentials_path(self):
+        return os.path.join(self.data_dir, "root.credentials")
+
+    def read_credentials(self):
+        """Parses root.credentials; returns {"access_key": .., "secret_key": ..}."""
+        out = {}
+        with open(self.credentials_path()) as f:
+            for line in f:
+                line = line.strip()
+                if not line or line.startswith(("#", ";")) or "=" not in line:
+                    continue
+                k, v = line.split("=", 1)
+                out[k.strip()] = v.strip()
+        return out
+
+    def _load_credentials(self):
+        # The stored keys are the truth (env is ignored after the first start).
+        try:
+            c = self.read_credentials()
+        except OSError:
+            return
+        self.access_key = c.get("access_key", self.access_key)
+        self.secret_key = c.get("secret_key", self.secret_key)
 
     def _reader(self):
         for line in self.proc.stdout:
@@ -198,7 +232,8 @@ class Dedupd:
 
     def _url(self, kind):
         host, port = self.addrs[kind]
-        return "http://%s:%d" % (host, port)
+        ca = {"admin": self.admin_tls_ca, "s3": self.s3_tls_ca}.get(kind)
+        return "%s://%s:%d" % ("https" if ca else "http", host, port)
 
     @property
     def s3_url(self):
@@ -215,8 +250,11 @@ class Dedupd:
     def admin_get(self, path, timeout=5):
         """GET on the admin listener; returns (status, body bytes)."""
         req = urllib.request.Request(self.admin_url + path)
+        ctx = None
+        if self.admin_tls_ca:
+            ctx = ssl.create_default_context(cafile=self.admin_tls_ca)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=ctx) as r:
                 return r.status, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.read()
