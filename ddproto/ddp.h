@@ -567,4 +567,68 @@ int ddp_session_state(const ddp_session *s);
 /* The authenticated access key (empty before AUTH); borrowed from s. */
 dd_str ddp_session_user(const ddp_session *s);
 
+
+/* --------------------------------------------------------------- client */
+
+/*
+ * The sans-I/O client side of DDP (libddp builds on it with sockets): it
+ * runs the handshake, checks the server's proof, numbers requests, keeps
+ * the client inside the server's window and matches responses to
+ * requests. Bytes to send accumulate in its output (ddp_client_output /
+ * ddp_client_output_consume, as for the session).
+ */
+enum ddp_client_state {
+	DDP_CL_HELLO = 0, /* HELLO sent, waiting for the server's nonce */
+	DDP_CL_AUTH,      /* AUTH sent, waiting for the server's proof */
+	DDP_CL_READY,     /* authenticated both ways */
+	DDP_CL_FAILED,    /* handshake refused or protocol error: close */
+};
+
+typedef struct ddp_client ddp_client;
+
+/* The limits the server announced in HELLO. */
+typedef struct ddp_server_params {
+	uint16_t version;
+	uint32_t features;
+	uint32_t max_payload, max_io;
+	uint16_t window_reqs;
+	uint32_t window_bytes;
+	uint16_t dsp_max_batch;
+	uint32_t max_segment;
+	uint32_t resume_ttl_s;
+} ddp_server_params;
+
+/*
+ * Returns a client that has queued its HELLO, or NULL (ENOMEM, or a key
+ * longer than 128 bytes). The secret is used at once to derive K and not
+ * kept; access_key and agent are copied.
+ */
+ddp_client *ddp_client_new(dd_str access_key, const void *secret,
+			   size_t secret_len, dd_str agent);
+void ddp_client_free(ddp_client *c);
+int ddp_client_state(const ddp_client *c);
+/* Valid once READY (zeros before). */
+const ddp_server_params *ddp_client_params(const ddp_client *c);
+const uint8_t *ddp_client_output(ddp_client *c, size_t *n);
+void ddp_client_output_consume(ddp_client *c, size_t n);
+/*
+ * Queues request q with a fresh request id (*req_id). DD_EAGAIN when the
+ * window is full (read responses first), DD_EINVAL before READY or for a
+ * request the encoder refuses, DD_ETOOBIG over the server's max_payload.
+ */
+int ddp_client_send(ddp_client *c, const ddp_req *q, uint32_t *req_id) DD_WUR;
+/* Number of requests sent and not yet answered. */
+unsigned ddp_client_inflight(const ddp_client *c);
+/*
+ * Consumes server bytes p[0..n) until one response to a request of the
+ * caller is complete: then returns DD_OK with *r (release with
+ * ddp_resp_release; strings and data valid until the next call) and
+ * *req_id. Handshake responses are handled inside. DD_EAGAIN when the
+ * bytes ran out first (*used == n). Errors put the client in FAILED:
+ * DD_EAUTH (refused, or the server's proof is wrong), DD_EPROTO (a bad
+ * frame, an unknown request id, a malformed response, EVERSION).
+ */
+int ddp_client_read(ddp_client *c, const void *p, size_t n, size_t *used,
+		    ddp_resp *r, uint32_t *req_id) DD_WUR;
+
 #endif /* DD_DDPROTO_DDP_H */
