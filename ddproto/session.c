@@ -38,6 +38,7 @@ struct ddp_session {
 	char user[DDP_MAX_ACCESS_KEY + 1];
 	size_t user_len;
 	uint32_t next_handle;
+	uint32_t max_io; /* what one READ/WRITE may carry within max_payload */
 	ddp_slot slots[DDP_MAX_HANDLES];
 	uint8_t *scratch; /* DDP_MAX_IO bytes, allocated on first use */
 	ZSTD_DCtx *zd;
@@ -91,6 +92,7 @@ ddp_session *ddp_session_new(const ddp_store_ops *ops, void *ctx,
 		free(s);
 		return NULL;
 	}
+	s->max_io = DD_MIN(DDP_MAX_IO, s->cfg.max_payload - 4096);
 	ddp_reader_init(&s->rd, s->cfg.max_payload);
 	/* one response past the high-water mark always fits */
 	dd_buf_init(&s->out, s->cfg.out_high + DDP_HDR_LEN + DDP_MAX_PAYLOAD);
@@ -253,7 +255,7 @@ static uint16_t op_hello(ddp_session *s, const ddp_req *q, ddp_resp *r)
 	r->u.hello.features = DDP_FEAT_ZSTD | (s->cfg.tls ? DDP_FEAT_TLS : 0);
 	memcpy(r->u.hello.snonce, s->snonce, DDP_NONCE_LEN);
 	r->u.hello.max_payload = s->cfg.max_payload;
-	r->u.hello.max_io = DDP_MAX_IO;
+	r->u.hello.max_io = s->max_io;
 	r->u.hello.window_reqs = s->cfg.window_reqs;
 	r->u.hello.window_bytes = s->cfg.window_bytes;
 	r->u.hello.dsp_max_batch = DDP_DSP_MAX_BATCH;
@@ -311,12 +313,19 @@ typedef struct list_ctx {
 	int more, bad;
 } list_ctx;
 
+/* 1 when n more bytes fit in the response (else the listing stops with
+ * more = 1 and the client continues after the last name). */
+static int list_room(const list_ctx *lc, size_t n)
+{
+	return n <= lc->body.max - lc->body.len;
+}
+
 static int emit_unit(void *arg, const ddp_unit_info *u)
 {
 	list_ctx *lc = arg;
 	int rc = DD_OK;
 
-	if (lc->count == lc->limit) {
+	if (lc->count == lc->limit || !list_room(lc, 2 + u->name.len + 16)) {
 		lc->more = 1;
 		return DD_ELIMIT;
 	}
@@ -340,7 +349,7 @@ static int emit_dirent(void *arg, const ddp_dirent *e)
 	list_ctx *lc = arg;
 	int rc = DD_OK;
 
-	if (lc->count == lc->limit) {
+	if (lc->count == lc->limit || !list_room(lc, 1 + 2 + e->name.len + 16)) {
 		lc->more = 1;
 		return DD_ELIMIT;
 	}
@@ -510,8 +519,8 @@ static uint16_t op_write(ddp_session *s, const ddp_req *q, ddp_resp *r)
 
 	if (!sl)
 		return st;
-	if (q->u.write.len == 0)
-		return fail(s, DDP_S_EINVAL, "empty WRITE");
+	if (q->u.write.len == 0 || q->u.write.len > s->max_io)
+		return fail(s, DDP_S_EINVAL, "WRITE length must be 1..max_io");
 	if (q->u.write.offset != sl->length)
 		return fail(s, DDP_S_ERANGE, "offset is not the writer's length");
 	rc = s->ops->write(s->ctx, sl->h, q->u.write.data, q->u.write.len);
@@ -533,7 +542,7 @@ static uint16_t op_read(ddp_session *s, const ddp_req *q, ddp_resp *r)
 		return fail(s, DDP_S_EBADHANDLE, "no such handle");
 	if (sl->kind != H_READER)
 		return fail(s, DDP_S_EBADSTATE, "handle is not a reader");
-	if (q->u.read.len == 0 || q->u.read.len > DDP_MAX_IO)
+	if (q->u.read.len == 0 || q->u.read.len > s->max_io)
 		return fail(s, DDP_S_EINVAL, "READ length must be 1..max_io");
 	if (!need_scratch(s))
 		return fail_rc(s, DD_ENOMEM);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -118,7 +119,8 @@ static uint16_t do_hello(tc *t)
 	q.u.hello.agent = DD_STR_LIT("test");
 	if (call(t, &q, &r) == DDP_S_OK) {
 		memcpy(t->snonce, r.u.hello.snonce, DDP_NONCE_LEN);
-		assert_int_equal(r.u.hello.max_io, DDP_MAX_IO);
+		assert_true(r.u.hello.max_io <= DDP_MAX_IO);
+		assert_true(r.u.hello.max_io + 4096 <= r.u.hello.max_payload);
 		assert_int_equal(r.u.hello.dsp_max_batch, DDP_DSP_MAX_BATCH);
 		assert_true(r.u.hello.features & DDP_FEAT_ZSTD);
 	}
@@ -958,6 +960,85 @@ static void test_random_input(void **state)
 	ddp_memstore_free(m);
 }
 
+static void test_small_frames(void **state)
+{
+	tc t;
+	ddp_memstore *m = new_store();
+	ddp_session_cfg cfg;
+	ddp_req q;
+	ddp_resp r;
+	static uint8_t big[65536];
+	char name[1100];
+	uint32_t h;
+	uint8_t tok[16];
+	unsigned total = 0, rounds = 0;
+
+	(void)state;
+	ddp_session_cfg_default(&cfg);
+	cfg.max_payload = 65536;
+	/* 200 files with 1000-byte names: 200 KB of listing */
+	for (int i = 0; i < 200; i++) {
+		memset(name, 'n', 1000);
+		snprintf(name + 990, 11, "%010d", i);
+		assert_int_equal(ddp_memstore_put_file(m, "backups", name, "x", 1), DD_OK);
+	}
+	login(&t, m, &cfg);
+	/* max_io shrinks with max_payload: a READ or WRITE must fit one frame */
+	h = open_file(&t, "backups", "w", DDP_OPEN_CREATE, DDP_S_OK, tok, NULL);
+	assert_int_equal(write_at(&t, h, 0, big, 65536 - 4096 + 1), DDP_S_EINVAL);
+	assert_int_equal(write_at(&t, h, 0, big, 65536 - 4096), DDP_S_OK);
+	/* the listing stops where the frame is full and says more */
+	memset(&q, 0, sizeof(q));
+	q.op = DDP_OP_READDIR;
+	q.u.readdir.unit = DD_STR_LIT("backups");
+	q.u.readdir.limit = 1000;
+	for (;;) {
+		assert_int_equal(call(&t, &q, &r), DDP_S_OK);
+		assert_true(r.u.readdir.count > 0 && r.u.readdir.count < 200);
+		total += r.u.readdir.count;
+		rounds++;
+		if (!r.u.readdir.more) {
+			ddp_resp_release(&r);
+			break;
+		}
+		memcpy(name, r.u.readdir.ents[r.u.readdir.count - 1].name.p, 1000);
+		q.u.readdir.start_after = (dd_str){name, 1000};
+		ddp_resp_release(&r);
+	}
+	assert_int_equal(total, 200);
+	assert_true(rounds >= 4);
+	tc_close(&t);
+	ddp_memstore_free(m);
+}
+
+static void test_dsp_duplicates_and_stream_limit(void **state)
+{
+	tc t;
+	ddp_memstore *m = new_store();
+	ddp_resp r;
+	uint8_t tok[16];
+	uint32_t h;
+	static const int aab[] = {0, 0, 1};
+
+	(void)state;
+	ddp_memstore_set_stream_limit(m, "backups", 1);
+	login(&t, m, NULL);
+	h = open_file(&t, "backups", "dup", DDP_OPEN_CREATE, DDP_S_OK, tok, NULL);
+	open_file(&t, "backups", "dup2", DDP_OPEN_CREATE, DDP_S_ELIMIT, tok, NULL);
+	/* every occurrence is marked; one copy is enough */
+	assert_int_equal(query(&t, h, 0, aab, 3, DDP_S_OK), 0x07);
+	assert_int_equal(put(&t, h, 0), DDP_S_OK);
+	assert_int_equal(put(&t, h, 0), DDP_S_OK); /* a resend changes nothing */
+	assert_int_equal(put(&t, h, 1), DDP_S_OK);
+	assert_int_equal(close_h(&t, h, DDP_CLOSE_COMMIT, &r), DDP_S_OK);
+	check_file(m, "backups", "dup", aab, 3);
+	assert_int_equal(ddp_memstore_received(m, "backups"), seg_ref[0].len + seg_ref[1].len);
+	/* the stream is free again */
+	h = open_file(&t, "backups", "dup2", DDP_OPEN_CREATE, DDP_S_OK, tok, NULL);
+	tc_close(&t);
+	ddp_memstore_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -976,6 +1057,8 @@ int main(void)
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_bye_aborts_writers),
 		cmocka_unit_test(test_random_input),
+		cmocka_unit_test(test_small_frames),
+		cmocka_unit_test(test_dsp_duplicates_and_stream_limit),
 	};
 
 	make_segments();
