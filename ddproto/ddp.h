@@ -31,6 +31,7 @@
 #define DDP_MAX_UNIT 63           /* unit name bytes (S3 bucket rules) */
 #define DDP_MIN_UNIT 3
 #define DDP_MAX_ACCESS_KEY 128
+#define DDP_MAX_USER 63           /* user names (segstore's SEG_NAME_MAX) */
 #define DDP_MAX_AGENT 64
 #define DDP_MAX_MESSAGE 256       /* error message bytes */
 #define DDP_MAX_DIGEST 64
@@ -211,10 +212,16 @@ typedef struct ddp_segment {
 	const uint8_t *data; /* borrowed */
 } ddp_segment;
 
+/* SYNTHESIZE extent kinds. */
+#define DDP_EXT_FILE 0 /* [offset, offset+length) of committed file src */
+#define DDP_EXT_DATA 1 /* length literal bytes at data */
+
 typedef struct ddp_extent {
-	dd_str src;
-	uint64_t offset;
+	uint8_t kind;        /* DDP_EXT_FILE / DDP_EXT_DATA */
+	dd_str src;          /* DDP_EXT_FILE */
+	uint64_t offset;     /* DDP_EXT_FILE */
 	uint64_t length;
+	const uint8_t *data; /* DDP_EXT_DATA; borrowed */
 } ddp_extent;
 
 typedef struct ddp_dirent {
@@ -300,7 +307,8 @@ typedef struct ddp_req {
 			ddp_segment *segs;
 		} dsp_put;
 		struct {
-			uint32_t handle;
+			dd_str unit, path;
+			uint32_t flags; /* DDP_NOREPLACE */
 			uint16_t count;
 			ddp_extent *exts;
 		} synth;
@@ -464,11 +472,13 @@ typedef struct ddp_commit_info {
  * Strings are borrowed for the call only. All calls are synchronous.
  */
 typedef struct ddp_store_ops {
-	/* Copies the user's secret into secret[0..*len) (in: capacity).
-	 * DD_ENOENT for an unknown key (the session then still spends the
-	 * same work on a dummy secret). */
+	/* Copies the secret of the user owning access_key into
+	 * secret[0..*len) (in: capacity) and the user's name (the identity
+	 * passed as `user` below) into user, NUL-terminated. DD_ENOENT for an
+	 * unknown key (the session then still spends the same work on a
+	 * dummy secret). */
 	int (*auth_secret)(void *ctx, dd_str access_key, uint8_t *secret,
-			   size_t *len);
+			   size_t *len, char user[DDP_MAX_USER + 1]);
 	/* Emits units granted to user, names > start_after, at most limit. */
 	int (*unit_list)(void *ctx, dd_str user, dd_str start_after,
 			 unsigned limit, ddp_emit_unit emit, void *arg);
@@ -488,13 +498,11 @@ typedef struct ddp_store_ops {
 	int (*dsp_query)(void *ctx, ddp_store_handle *h, const ddp_dsp_ref *refs,
 			 size_t n, uint8_t *missing);
 	/* Stores one segment the writer asked for; raw is verified against
-	 * fp by the session already. DD_EINVAL when fp was not missing. */
+	 * fp by the session already. Missing segments arrive in file order
+	 * (docs/DDP.md 6.6): DD_EINVAL when fp is not the next one missing
+	 * (and not one already received: a resend is DD_OK). */
 	int (*dsp_put)(void *ctx, ddp_store_handle *h, const uint8_t fp[DDP_FP_LEN],
 		       const void *raw, size_t n);
-	/* Appends [offset, offset+length) of committed file src in the same
-	 * unit to the writer without copying data. DD_ERANGE past its end. */
-	int (*synth)(void *ctx, ddp_store_handle *h, dd_str src, uint64_t offset,
-		     uint64_t length);
 	/* Reads up to n bytes at off; *got < n only at end of file. */
 	int (*read)(void *ctx, ddp_store_handle *h, uint64_t off, void *buf,
 		    size_t n, size_t *got);
@@ -515,6 +523,12 @@ typedef struct ddp_store_ops {
 	int (*unlink)(void *ctx, dd_str user, dd_str unit, dd_str path);
 	int (*clone)(void *ctx, dd_str user, dd_str unit, dd_str src, dd_str dst,
 		     uint32_t flags, uint64_t *size);
+	/* Creates (unit, path) from ext[0..n) in order (seg_synthesize):
+	 * file extents by reference, literal data stored. DD_ERANGE for an
+	 * extent past its source's end, DD_ENOENT, DD_EEXIST (NOREPLACE). */
+	int (*synthesize)(void *ctx, dd_str user, dd_str unit, dd_str path,
+			  const ddp_extent *ext, size_t n, uint32_t flags,
+			  uint64_t *size);
 } ddp_store_ops;
 
 typedef struct ddp_session_cfg {
@@ -564,7 +578,7 @@ const uint8_t *ddp_session_output(ddp_session *s, size_t *n);
 /* Marks n bytes of output as sent. */
 void ddp_session_output_consume(ddp_session *s, size_t n);
 int ddp_session_state(const ddp_session *s);
-/* The authenticated access key (empty before AUTH); borrowed from s. */
+/* The authenticated user's name (empty before AUTH); borrowed from s. */
 dd_str ddp_session_user(const ddp_session *s);
 
 

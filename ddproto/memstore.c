@@ -303,7 +303,8 @@ size_t ddp_memstore_writers(ddp_memstore *m)
 
 /* ------------------------------------------------------------- the ops */
 
-static int ms_auth_secret(void *ctx, dd_str key, uint8_t *secret, size_t *len)
+static int ms_auth_secret(void *ctx, dd_str key, uint8_t *secret, size_t *len,
+			  char user[DDP_MAX_USER + 1])
 {
 	ddp_memstore *m = ctx;
 
@@ -311,10 +312,12 @@ static int ms_auth_secret(void *ctx, dd_str key, uint8_t *secret, size_t *len)
 		size_t n = strlen(x->secret);
 		if (!str_is(x->key, key))
 			continue;
-		if (n > *len)
+		if (n > *len || key.len > DDP_MAX_USER)
 			return DD_ETOOBIG;
 		memcpy(secret, x->secret, n);
 		*len = n;
+		memcpy(user, key.p, key.len); /* here a user is named by its key */
+		user[key.len] = '\0';
 		return DD_OK;
 	}
 	return DD_ENOENT;
@@ -555,6 +558,17 @@ static int ms_dsp_query(void *ctx, ddp_store_handle *h, const ddp_dsp_ref *refs,
 	return DD_OK;
 }
 
+/* 1 when fp is the first declared segment the unit still lacks. */
+static int next_missing_is(const ddp_store_handle *h, const uint8_t fp[DDP_FP_LEN])
+{
+	for (size_t i = 0; i < h->npieces; i++) {
+		const piece *pc = &h->pieces[i];
+		if (pc->is_ref && !seg_find(h->u, pc->fp))
+			return memcmp(pc->fp, fp, DDP_FP_LEN) == 0;
+	}
+	return 0;
+}
+
 static int ms_dsp_put(void *ctx, ddp_store_handle *h, const uint8_t fp[DDP_FP_LEN],
 		      const void *raw, size_t n)
 {
@@ -565,6 +579,8 @@ static int ms_dsp_put(void *ctx, ddp_store_handle *h, const uint8_t fp[DDP_FP_LE
 		return DD_EINVAL;
 	if (seg_find(h->u, fp))
 		return DD_OK; /* a resend: harmless */
+	if (!next_missing_is(h, fp))
+		return DD_EINVAL; /* out of file order (docs/DDP.md 6.6) */
 	if (!(g = calloc(1, sizeof(*g))) || !(g->data = malloc(n))) {
 		free(g);
 		return DD_ENOMEM;
@@ -576,19 +592,6 @@ static int ms_dsp_put(void *ctx, ddp_store_handle *h, const uint8_t fp[DDP_FP_LE
 	h->u->segs = g;
 	h->u->received += n;
 	return DD_OK;
-}
-
-static int ms_synth(void *ctx, ddp_store_handle *h, dd_str src, uint64_t off,
-		    uint64_t len)
-{
-	mfile *f = file_find(h->u, src);
-
-	(void)ctx;
-	if (!f)
-		return DD_ENOENT;
-	if (off > f->len || len > f->len - off)
-		return DD_ERANGE;
-	return add_bytes(h, f->data + off, (size_t)len);
 }
 
 static int ms_read(void *ctx, ddp_store_handle *h, uint64_t off, void *buf,
@@ -826,6 +829,40 @@ static int ms_clone(void *ctx, dd_str user, dd_str unit, dd_str src, dd_str dst,
 	return file_set(m, u, dst, copy, f->len);
 }
 
+static int ms_synthesize(void *ctx, dd_str user, dd_str unit, dd_str path,
+			 const ddp_extent *ext, size_t n, uint32_t flags, uint64_t *size)
+{
+	ddp_memstore *m = ctx;
+	munit *u;
+	uint8_t *data;
+	uint64_t total = 0, off = 0;
+	int rc = unit_for(m, user, unit, &u);
+
+	if (rc != DD_OK)
+		return rc;
+	if ((flags & DDP_NOREPLACE) && file_find(u, path))
+		return DD_EEXIST;
+	for (size_t i = 0; i < n; i++) {
+		mfile *f = ext[i].kind == DDP_EXT_FILE ? file_find(u, ext[i].src) : NULL;
+		if (ext[i].kind == DDP_EXT_FILE && !f)
+			return DD_ENOENT;
+		if (f && (ext[i].offset > f->len || ext[i].length > f->len - ext[i].offset))
+			return DD_ERANGE;
+		total += ext[i].length;
+	}
+	if (!(data = malloc(total ? total : 1)))
+		return DD_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *src = ext[i].data;
+		if (ext[i].kind == DDP_EXT_FILE)
+			src = file_find(u, ext[i].src)->data + ext[i].offset;
+		memcpy(data + off, src, (size_t)ext[i].length);
+		off += ext[i].length;
+	}
+	*size = total;
+	return file_set(m, u, path, data, total);
+}
+
 const ddp_store_ops ddp_memstore_ops = {
 	.auth_secret = ms_auth_secret,
 	.unit_list = ms_unit_list,
@@ -834,7 +871,6 @@ const ddp_store_ops ddp_memstore_ops = {
 	.write = ms_write,
 	.dsp_query = ms_dsp_query,
 	.dsp_put = ms_dsp_put,
-	.synth = ms_synth,
 	.read = ms_read,
 	.commit = ms_commit,
 	.release = ms_release,
@@ -843,4 +879,5 @@ const ddp_store_ops ddp_memstore_ops = {
 	.rename = ms_rename,
 	.unlink = ms_unlink,
 	.clone = ms_clone,
+	.synthesize = ms_synthesize,
 };

@@ -86,20 +86,37 @@ static void dec_dsp_put(ddp_cur *c, ddp_req *r)
 		dec_segment(c, &r->u.dsp_put.segs[i]);
 }
 
+static void dec_extent(ddp_cur *c, ddp_extent *e)
+{
+	e->kind = ddp_get_u8(c);
+	if (e->kind == DDP_EXT_FILE) {
+		e->src = ddp_get_str(c, DDP_MAX_KEY);
+		e->offset = ddp_get_u64(c);
+		e->length = ddp_get_u64(c);
+	} else if (e->kind == DDP_EXT_DATA) {
+		e->length = ddp_get_u32(c);
+		if (e->length > DDP_MAX_IO)
+			c->bad = 1;
+		else
+			e->data = ddp_cur_take(c, (size_t)e->length);
+	} else {
+		c->bad = 1;
+	}
+}
+
 static void dec_synth(ddp_cur *c, ddp_req *r)
 {
-	r->u.synth.handle = ddp_get_u32(c);
+	r->u.synth.unit = ddp_get_str(c, DDP_MAX_UNIT);
+	r->u.synth.path = ddp_get_str(c, DDP_MAX_KEY);
+	r->u.synth.flags = ddp_get_u32(c);
 	r->u.synth.count = ddp_get_u16(c);
 	if (r->u.synth.count > DDP_MAX_EXTENTS) {
 		c->bad = 1;
 		return;
 	}
-	r->u.synth.exts = alloc_items(c, r->u.synth.count, sizeof(ddp_extent), 18);
-	for (unsigned i = 0; r->u.synth.exts && i < r->u.synth.count; i++) {
-		r->u.synth.exts[i].src = ddp_get_str(c, DDP_MAX_KEY);
-		r->u.synth.exts[i].offset = ddp_get_u64(c);
-		r->u.synth.exts[i].length = ddp_get_u64(c);
-	}
+	r->u.synth.exts = alloc_items(c, r->u.synth.count, sizeof(ddp_extent), 5);
+	for (unsigned i = 0; r->u.synth.exts && i < r->u.synth.count && !c->bad; i++)
+		dec_extent(c, &r->u.synth.exts[i]);
 }
 
 static int dec_req_body(ddp_cur *c, ddp_req *r)
@@ -292,12 +309,23 @@ static void enc_req_body(const ddp_req *r, dd_buf *b, int *rc)
 		}
 		break;
 	case DDP_OP_SYNTHESIZE:
-		ddp_put_u32(b, rc, r->u.synth.handle);
+		ddp_put_str(b, rc, r->u.synth.unit, DDP_MAX_UNIT);
+		ddp_put_str(b, rc, r->u.synth.path, DDP_MAX_KEY);
+		ddp_put_u32(b, rc, r->u.synth.flags);
 		ddp_put_u16(b, rc, r->u.synth.count);
 		for (unsigned i = 0; i < r->u.synth.count && *rc == DD_OK; i++) {
-			ddp_put_str(b, rc, r->u.synth.exts[i].src, DDP_MAX_KEY);
-			ddp_put_u64(b, rc, r->u.synth.exts[i].offset);
-			ddp_put_u64(b, rc, r->u.synth.exts[i].length);
+			const ddp_extent *e = &r->u.synth.exts[i];
+			ddp_put_u8(b, rc, e->kind);
+			if (e->kind == DDP_EXT_FILE) {
+				ddp_put_str(b, rc, e->src, DDP_MAX_KEY);
+				ddp_put_u64(b, rc, e->offset);
+				ddp_put_u64(b, rc, e->length);
+			} else if (e->length <= DDP_MAX_IO) {
+				ddp_put_u32(b, rc, (uint32_t)e->length);
+				ddp_put(b, rc, e->data, (size_t)e->length);
+			} else if (*rc == DD_OK) {
+				*rc = DD_EINVAL;
+			}
 		}
 		break;
 	case DDP_OP_STAT:

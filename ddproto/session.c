@@ -35,7 +35,7 @@ struct ddp_session {
 	ddp_reader rd;
 	dd_buf out;
 	uint8_t snonce[DDP_NONCE_LEN];
-	char user[DDP_MAX_ACCESS_KEY + 1];
+	char user[DDP_MAX_USER + 1]; /* authenticated user's name */
 	size_t user_len;
 	uint32_t next_handle;
 	uint32_t max_io; /* what one READ/WRITE may carry within max_payload */
@@ -279,13 +279,14 @@ static uint16_t op_auth(ddp_session *s, const ddp_req *q, ddp_resp *r)
 {
 	static const uint8_t dummy[40]; /* same work for unknown keys */
 	uint8_t secret[256], key[DDP_MAC_LEN], want[DDP_MAC_LEN];
+	char user[DDP_MAX_USER + 1] = "";
 	size_t slen = sizeof(secret);
 	dd_str ak = q->u.auth.access_key;
 	int known, ok = 0;
 
 	known = printable_key(ak) &&
-		s->ops->auth_secret(s->ctx, ak, secret, &slen) == DD_OK &&
-		slen <= sizeof(secret);
+		s->ops->auth_secret(s->ctx, ak, secret, &slen, user) == DD_OK &&
+		slen <= sizeof(secret) && memchr(user, '\0', sizeof(user)) && user[0];
 	if (ddp_auth_key(known ? secret : dummy, known ? slen : sizeof(dummy), key) == DD_OK &&
 	    ddp_auth_proof(key, 0, s->snonce, q->u.auth.cnonce, ak, want) == DD_OK)
 		ok = ddp_ct_equal(want, q->u.auth.proof, DDP_MAC_LEN);
@@ -298,9 +299,8 @@ static uint16_t op_auth(ddp_session *s, const ddp_req *q, ddp_resp *r)
 		s->fatal = 1;
 		return fail(s, DDP_S_EAUTH, "authentication failed");
 	}
-	memcpy(s->user, ak.p, ak.len);
-	s->user[ak.len] = '\0';
-	s->user_len = ak.len;
+	s->user_len = strlen(user);
+	memcpy(s->user, user, s->user_len + 1);
 	s->state = DDP_ST_READY;
 	return DDP_S_OK;
 }
@@ -643,28 +643,25 @@ static uint16_t op_dsp_put(ddp_session *s, const ddp_req *q, ddp_resp *r)
 
 static uint16_t op_synth(ddp_session *s, const ddp_req *q, ddp_resp *r)
 {
-	uint16_t st = DDP_S_OK;
-	ddp_slot *sl = writer_slot(s, q->u.synth.handle, M_NONE, &st);
 	int rc;
 
-	if (!sl)
-		return st;
+	if (!ddp_valid_unit(q->u.synth.unit) || !ddp_valid_path(q->u.synth.path))
+		return fail(s, DDP_S_EINVAL, "bad unit name or path");
+	if (q->u.synth.flags & ~DDP_NOREPLACE)
+		return fail(s, DDP_S_EINVAL, "bad flags");
 	if (q->u.synth.count == 0)
 		return fail(s, DDP_S_EINVAL, "empty SYNTHESIZE");
 	for (unsigned i = 0; i < q->u.synth.count; i++) {
 		const ddp_extent *e = &q->u.synth.exts[i];
-		if (!ddp_valid_path(e->src) || e->length == 0 ||
-		    e->offset > UINT64_MAX - e->length)
+		if (e->length == 0 ||
+		    (e->kind == DDP_EXT_FILE &&
+		     (!ddp_valid_path(e->src) || e->offset > UINT64_MAX - e->length)))
 			return fail(s, DDP_S_EINVAL, "bad extent");
-		if (sl->length > UINT64_MAX - e->length)
-			return fail(s, DDP_S_ETOOBIG, "file too large");
-		rc = s->ops->synth(s->ctx, sl->h, e->src, e->offset, e->length);
-		if (rc != DD_OK)
-			return fail_rc(s, rc);
-		sl->length += e->length;
 	}
-	r->u.length.length = sl->length;
-	return DDP_S_OK;
+	rc = s->ops->synthesize(s->ctx, ddp_session_user(s), q->u.synth.unit,
+				q->u.synth.path, q->u.synth.exts, q->u.synth.count,
+				q->u.synth.flags, &r->u.length.length);
+	return rc == DD_OK ? DDP_S_OK : fail_rc(s, rc);
 }
 
 /* ----------------------------------------------------------- namespace */

@@ -38,8 +38,8 @@ static int sample_req(int i, ddp_req *q)
 	segs[1].raw_len = 100;
 	segs[1].data_len = 9;
 	segs[1].data = data9;
-	exts[0] = (ddp_extent){DD_STR_LIT("full/mon"), 0, 4096};
-	exts[1] = (ddp_extent){DD_STR_LIT("full/tue"), 1ull << 40, 7};
+	exts[0] = (ddp_extent){DDP_EXT_FILE, DD_STR_LIT("full/mon"), 0, 4096, NULL};
+	exts[1] = (ddp_extent){DDP_EXT_DATA, {"", 0}, 0, 9, data9};
 	switch (i) {
 	case 0:
 		q->op = DDP_OP_HELLO;
@@ -109,7 +109,9 @@ static int sample_req(int i, ddp_req *q)
 		return 1;
 	case 12:
 		q->op = DDP_OP_SYNTHESIZE;
-		q->u.synth.handle = 5;
+		q->u.synth.unit = DD_STR_LIT("backups");
+		q->u.synth.path = DD_STR_LIT("full/wed");
+		q->u.synth.flags = DDP_NOREPLACE;
 		q->u.synth.count = 2;
 		q->u.synth.exts = exts;
 		return 1;
@@ -221,6 +223,20 @@ static void test_request_fields(void **state)
 	assert_int_equal(d.u.dsp_put.segs[1].raw_len, 100);
 	assert_memory_equal(d.u.dsp_put.segs[1].data, "abcdefghi", 9);
 	ddp_req_release(&d);
+
+	sample_req(12, &q); /* SYNTHESIZE: both extent kinds survive */
+	encode_req(&q, &b, &pl, &n);
+	assert_int_equal(ddp_req_decode(q.op, pl, n, &d), DD_OK);
+	assert_int_equal(d.u.synth.exts[0].kind, DDP_EXT_FILE);
+	assert_true(dd_str_eq_c(d.u.synth.exts[0].src, "full/mon"));
+	assert_int_equal(d.u.synth.exts[0].length, 4096);
+	assert_int_equal(d.u.synth.exts[1].kind, DDP_EXT_DATA);
+	assert_int_equal(d.u.synth.exts[1].length, 9);
+	assert_memory_equal(d.u.synth.exts[1].data, "abcdefghi", 9);
+	ddp_req_release(&d);
+	exts[1].kind = 2; /* unknown kind */
+	dd_buf_reset(&b);
+	assert_int_equal(ddp_req_encode(&q, 1, &b), DD_EINVAL);
 	dd_buf_release(&b);
 }
 

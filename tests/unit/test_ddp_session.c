@@ -568,13 +568,17 @@ static void test_dsp_bad_segments(void **state)
 	memset(z, 0x11, sizeof(z));
 	g.flags = DDP_SEG_ZSTD, g.data = z, g.data_len = sizeof(z);
 	assert_int_equal(call0(&t, &q), DDP_S_EINVAL);
+	/* missing segments come in file order: B before A is refused */
+	assert_int_equal(put(&t, h, 1), DDP_S_EINVAL);
+	assert_int_equal(put(&t, h, 0), DDP_S_OK);
+	assert_int_equal(put(&t, h, 1), DDP_S_OK);
 	/* zero-length segment in a query */
 	memset(&q, 0, sizeof(q));
 	q.op = DDP_OP_DSP_QUERY;
 	q.u.dsp_query.handle = h, q.u.dsp_query.offset = seg_ref[0].len + seg_ref[1].len;
 	q.u.dsp_query.count = 1, q.u.dsp_query.refs = &zero;
 	assert_int_equal(call0(&t, &q), DDP_S_EINVAL);
-	assert_int_equal(ddp_memstore_segments(m, "backups"), 0);
+	assert_int_equal(ddp_memstore_segments(m, "backups"), 2);
 	tc_close(&t);
 	ddp_memstore_free(m);
 }
@@ -630,31 +634,39 @@ static void test_synthesize(void **state)
 	ddp_memstore *m = new_store();
 	ddp_req q = {.op = DDP_OP_SYNTHESIZE};
 	ddp_resp r;
-	ddp_extent e[2] = {{DD_STR_LIT("full"), 2, 3}, {DD_STR_LIT("full"), 0, 2}};
-	uint8_t tok[16];
-	uint32_t h;
+	ddp_extent e[3] = {
+		{DDP_EXT_DATA, {"", 0}, 0, 3, (const uint8_t *)"new"},
+		{DDP_EXT_FILE, DD_STR_LIT("full"), 2, 3, NULL},
+		{DDP_EXT_FILE, DD_STR_LIT("incr"), 0, 2, NULL},
+	};
 	const uint8_t *d;
 	size_t n;
 
 	(void)state;
 	assert_int_equal(ddp_memstore_put_file(m, "backups", "full", "0123456789", 10), DD_OK);
+	assert_int_equal(ddp_memstore_put_file(m, "backups", "incr", "ab", 2), DD_OK);
 	login(&t, m, NULL);
-	h = open_file(&t, "backups", "synth", DDP_OPEN_CREATE, DDP_S_OK, tok, NULL);
-	assert_int_equal(write_at(&t, h, 0, "new", 3), DDP_S_OK);
-	q.u.synth.handle = h, q.u.synth.count = 2, q.u.synth.exts = e;
+	q.u.synth.unit = DD_STR_LIT("backups");
+	q.u.synth.path = DD_STR_LIT("synth");
+	q.u.synth.count = 3, q.u.synth.exts = e;
 	assert_int_equal(call(&t, &q, &r), DDP_S_OK);
 	assert_int_equal(r.u.length.length, 8);
-	assert_int_equal(write_at(&t, h, 8, "!", 1), DDP_S_OK);
-	e[0].offset = 8; /* past the end of "full" */
-	q.u.synth.count = 1;
-	assert_int_equal(call(&t, &q, &r), DDP_S_ERANGE);
-	e[0].src = DD_STR_LIT("missing");
-	e[0].offset = 0;
-	assert_int_equal(call(&t, &q, &r), DDP_S_ENOENT);
-	assert_int_equal(close_h(&t, h, DDP_CLOSE_COMMIT, &r), DDP_S_OK);
 	assert_int_equal(ddp_memstore_get_file(m, "backups", "synth", &d, &n), DD_OK);
-	assert_int_equal(n, 9);
-	assert_memory_equal(d, "new23401!", 9);
+	assert_int_equal(n, 8);
+	assert_memory_equal(d, "new234ab", 8);
+	q.u.synth.flags = DDP_NOREPLACE;
+	assert_int_equal(call0(&t, &q), DDP_S_EEXIST);
+	q.u.synth.flags = 0;
+	e[1].offset = 8; /* past the end of "full" */
+	assert_int_equal(call0(&t, &q), DDP_S_ERANGE);
+	e[1].offset = 0;
+	e[2].src = DD_STR_LIT("missing");
+	assert_int_equal(call0(&t, &q), DDP_S_ENOENT);
+	e[2].length = 0;
+	assert_int_equal(call0(&t, &q), DDP_S_EINVAL);
+	q.u.synth.unit = DD_STR_LIT("bobs");
+	e[2].src = DD_STR_LIT("incr"), e[2].length = 2;
+	assert_int_equal(call0(&t, &q), DDP_S_EPERM);
 	tc_close(&t);
 	ddp_memstore_free(m);
 }
