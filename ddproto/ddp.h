@@ -578,6 +578,13 @@ const uint8_t *ddp_session_output(ddp_session *s, size_t *n);
 /* Marks n bytes of output as sent. */
 void ddp_session_output_consume(ddp_session *s, size_t n);
 int ddp_session_state(const ddp_session *s);
+/*
+ * Server shutdown (the gateway's on_drain): the session takes no more
+ * requests and moves to DDP_ST_CLOSING; responses already queued still go
+ * out. Requests are processed whole inside ddp_session_feed, so none is
+ * half done. Open writers stay resumable (released with detach at free).
+ */
+void ddp_session_shutdown(ddp_session *s);
 /* The authenticated user's name (empty before AUTH); borrowed from s. */
 dd_str ddp_session_user(const ddp_session *s);
 

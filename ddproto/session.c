@@ -131,6 +131,11 @@ int ddp_session_state(const ddp_session *s)
 	return s->state;
 }
 
+void ddp_session_shutdown(ddp_session *s)
+{
+	s->state = DDP_ST_CLOSING;
+}
+
 dd_str ddp_session_user(const ddp_session *s)
 {
 	dd_str u = {s->user, s->user_len};

@@ -940,6 +940,32 @@ static void test_bye_aborts_writers(void **state)
 	ddp_memstore_free(m);
 }
 
+static void test_shutdown(void **state)
+{
+	tc t;
+	ddp_memstore *m = new_store();
+	ddp_req q = {.op = DDP_OP_PING};
+	ddp_resp r;
+	uint8_t tok[16];
+	size_t n;
+
+	(void)state;
+	login(&t, m, NULL);
+	open_file(&t, "backups", "w", DDP_OPEN_CREATE, DDP_S_OK, tok, NULL);
+	tc_send(&t, &q); /* answered before the shutdown... */
+	ddp_session_shutdown(t.s);
+	assert_int_equal(ddp_session_state(t.s), DDP_ST_CLOSING);
+	tc_recv_id(&t, DDP_OP_PING, t.id, &r); /* ...and still delivered */
+	assert_int_equal(r.status, DDP_S_OK);
+	tc_send(&t, &q);
+	assert_int_equal(t.fed, 0); /* nothing more is taken */
+	ddp_session_output(t.s, &n);
+	assert_int_equal(n, 0);
+	tc_close(&t);
+	assert_int_equal(ddp_memstore_writers(m), 1); /* resumable */
+	ddp_memstore_free(m);
+}
+
 static void test_random_input(void **state)
 {
 	ddp_memstore *m = new_store();
@@ -1068,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_bye_aborts_writers),
+		cmocka_unit_test(test_shutdown),
 		cmocka_unit_test(test_random_input),
 		cmocka_unit_test(test_small_frames),
 		cmocka_unit_test(test_dsp_duplicates_and_stream_limit),
