@@ -301,6 +301,10 @@ static uint16_t op_auth(ddp_session *s, const ddp_req *q, ddp_resp *r)
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(key, sizeof(key));
 	if (!ok || !known) {
+		/* the access key is public; the proof and secret are never logged */
+		if (printable_key(ak))
+			dd_log(DD_LOG_INFO, "ddp: authentication failed for access key %.*s",
+			       (int)ak.len, ak.p);
 		s->fatal = 1;
 		return fail(s, DDP_S_EAUTH, "authentication failed");
 	}
