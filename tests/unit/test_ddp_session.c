@@ -1017,7 +1017,7 @@ static void test_small_frames(void **state)
 	/* 200 files with 1000-byte names: 200 KB of listing */
 	for (int i = 0; i < 200; i++) {
 		memset(name, 'n', 1000);
-		snprintf(name + 990, 11, "%010d", i);
+		snprintf(name + 990, 11, "%010u", (unsigned)i);
 		assert_int_equal(ddp_memstore_put_file(m, "backups", name, "x", 1), DD_OK);
 	}
 	login(&t, m, &cfg);
