@@ -99,7 +99,7 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory $(BINDIR)/dedupd $(BINDIR)/dedupctl $(BINDIR)/ddp
 	@mkdir -p var
-	exec $(BINDIR)/dedupd --data-dir var
+	exec $(BINDIR)/dedupd --data-dir var --print-credentials
 
 unit: all
 	@BINDIR=$(abspath $(BINDIR)) tests/run.sh unit
