@@ -141,7 +141,7 @@ void seg_chunker_reset(seg_chunker *c);
  * piece sizes the stream is fed in.
  */
 size_t seg_chunker_scan(seg_chunker *c, const void *buf, size_t len, int *cut);
-/* Validates params: avg a power of two in [256, 4 MiB], min<=avg<=max. */
+/* Validates params: avg a power of two in [256, 4 MiB], 64<=min<=avg<max<=64 MiB. */
 int seg_chunk_params_check(const seg_chunk_params *p) DD_WUR;
 /* SHA-256 of data (the fingerprint). */
 void seg_fingerprint(const void *data, size_t len, uint8_t out[SEG_FP_LEN]);

@@ -34,43 +34,11 @@ void seg_store_stats(seg_store *s, seg_stats *out)
 	(void)out;
 }
 
-seg_chunker * seg_chunker_new(const seg_chunk_params *p)
-{
-	(void)p;
-	return NULL;
-}
 
-void seg_chunker_free(seg_chunker *c)
-{
-	(void)c;
-}
 
-void seg_chunker_reset(seg_chunker *c)
-{
-	(void)c;
-}
 
-size_t seg_chunker_scan(seg_chunker *c, const void *buf, size_t len, int *cut)
-{
-	(void)c;
-	(void)buf;
-	(void)len;
-	(void)cut;
-	return 0;
-}
 
-int seg_chunk_params_check(const seg_chunk_params *p)
-{
-	(void)p;
-	return DD_ENOTSUP;
-}
 
-void seg_fingerprint(const void *data, size_t len, uint8_t out[SEG_FP_LEN])
-{
-	(void)data;
-	(void)len;
-	(void)out;
-}
 
 int seg_unit_create(seg_store *s, const char *unit, const seg_quota *q)
 {
