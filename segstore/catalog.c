@@ -584,20 +584,41 @@ out:
 
 /* -------------------------------------------------------------- objects */
 
+/*
+ * LMDB keys are limited to 511 bytes, object keys to 1024. A key of at
+ * most `direct` bytes is stored as is; a longer one as its first `direct`
+ * bytes + SHA-256 of the whole key (the full key then lives in the
+ * record). Byte order is exact except among long keys sharing their first
+ * `direct` bytes (ordered by hash): see docs/FORMAT.md.
+ */
+#define OBJ_KEY_DIRECT 463
+#define UP_KEY_DIRECT 300
+
+static size_t enc_key(dd_str key, size_t direct, uint8_t *out)
+{
+	if (key.len <= direct) {
+		memcpy(out, key.p, key.len);
+		return key.len;
+	}
+	memcpy(out, key.p, direct);
+	seg_fingerprint(key.p, key.len, out + direct);
+	return direct + SEG_FP_LEN;
+}
+
 size_t seg_obj_key(uint64_t unit_id, dd_str key, uint8_t *out)
 {
 	put_be64(out, unit_id);
-	memcpy(out + 8, key.p, key.len);
-	return 8 + key.len;
+	return 8 + enc_key(key, OBJ_KEY_DIRECT, out + 8);
 }
 
-int seg_obj_encode(const seg_stat *st, dd_buf *b)
+int seg_obj_encode(const seg_stat *st, dd_str fullkey, dd_buf *b)
 {
 	uint8_t h[OBJ_HDR_LEN] = {0};
 	size_t el = strlen(st->etag);
 	int rc;
 
-	if (st->attrs_len > SEG_ATTRS_MAX || el > SEG_ETAG_MAX)
+	if (st->attrs_len > SEG_ATTRS_MAX || el > SEG_ETAG_MAX ||
+	    fullkey.len > SEG_KEY_MAX)
 		return DD_EINVAL;
 	memcpy(h, st->root, 32);
 	put_u64(h + 32, st->size);
@@ -606,13 +627,42 @@ int seg_obj_encode(const seg_stat *st, dd_buf *b)
 	memcpy(h + 52, st->md5, 16);
 	memcpy(h + 68, st->sha256, 32);
 	put_u16(h + 100, (uint16_t)el);
+	put_u16(h + 102, (uint16_t)fullkey.len);
 	put_u32(h + 104, st->attrs_len);
 	dd_buf_reset(b);
 	if ((rc = dd_buf_append(b, h, sizeof(h))) != DD_OK ||
 	    (rc = dd_buf_append(b, st->etag, el)) != DD_OK ||
-	    (rc = dd_buf_append(b, st->attrs, st->attrs_len)) != DD_OK)
+	    (rc = dd_buf_append(b, st->attrs, st->attrs_len)) != DD_OK ||
+	    (rc = dd_buf_append(b, fullkey.p, fullkey.len)) != DD_OK)
 		return rc;
 	return DD_OK;
+}
+
+/* The full key stored in a record (len 0 if the LMDB key is the key). */
+static dd_str obj_fullkey(const void *vp, size_t n)
+{
+	const uint8_t *p = vp;
+	size_t kl;
+
+	if (n < OBJ_HDR_LEN)
+		return (dd_str){NULL, 0};
+	kl = get_u16(p + 102);
+	if (kl > n - OBJ_HDR_LEN)
+		return (dd_str){NULL, 0};
+	return (dd_str){(const char *)p + n - kl, kl};
+}
+
+/* Full key of an entry: from the record when stored there, else ek. */
+static dd_str entry_key(dd_str ek, dd_str v)
+{
+	dd_str fk = obj_fullkey(v.p, v.len);
+
+	return fk.len ? fk : ek;
+}
+
+static dd_str long_part(dd_str key, size_t direct)
+{
+	return key.len > direct ? key : (dd_str){"", 0};
 }
 
 int seg_obj_decode(const void *vp, size_t n, seg_stat *st)
@@ -625,7 +675,7 @@ int seg_obj_decode(const void *vp, size_t n, seg_stat *st)
 	el = get_u16(p + 100);
 	al = get_u32(p + 104);
 	if (el > SEG_ETAG_MAX || al > SEG_ATTRS_MAX ||
-	    n != OBJ_HDR_LEN + el + al)
+	    n != OBJ_HDR_LEN + el + al + get_u16(p + 102))
 		return DD_ECORRUPT;
 	memcpy(st->root, p, 32);
 	st->size = get_u64(p + 32);
@@ -649,6 +699,8 @@ int seg_obj_get(idx_txn *t, uint64_t unit_id, dd_str key, seg_stat *st)
 	if ((rc = idx_get(t, IDX_DB_OBJECTS, k, seg_obj_key(unit_id, key, k),
 			  &v)) != DD_OK)
 		return rc;
+	if (key.len > OBJ_KEY_DIRECT && !dd_str_eq(obj_fullkey(v.p, v.len), key))
+		return DD_ENOENT; /* a SHA-256 collision: not this key */
 	return seg_obj_decode(v.p, v.len, st);
 }
 
@@ -683,7 +735,8 @@ int seg_obj_put(idx_txn *t, const char *unit, dd_str key, const seg_stat *st)
 		goto out;
 	}
 	u.logical = logical;
-	if ((rc = seg_obj_encode(st, &b)) != DD_OK ||
+	if ((rc = seg_obj_encode(st, long_part(key, OBJ_KEY_DIRECT),
+				 &b)) != DD_OK ||
 	    (rc = idx_put(t, IDX_DB_OBJECTS, k, seg_obj_key(u.id, key, k),
 			  b.data, b.len, 0)) != DD_OK)
 		goto out;
@@ -883,22 +936,34 @@ static const void *memmem_s(const void *h, size_t hl, const void *n, size_t nl)
 	return memmem(h, hl, n, nl);
 }
 
+static int starts_with(dd_str k, dd_str p)
+{
+	return k.len >= p.len && memcmp(k.p, p.p, p.len) == 0;
+}
+
+/*
+ * The list walk. Keys are visited in LMDB order from a seek point; each
+ * yields a candidate (the key, or its common prefix) that is emitted
+ * unless already emitted or not past start_after. A common prefix short
+ * enough to be stored directly is skipped over with one seek.
+ */
 int seg_list(seg_store *s, const char *unit, const seg_list_opts *o,
 	     seg_list_cb cb, void *ctx, seg_list_result *res)
 {
 	uint8_t seek[8 + SEG_KEY_MAX + 2], last[SEG_KEY_MAX + 1];
 	size_t seekl, lastl = 0, pl = o->prefix.len, dl = o->delimiter.len;
+	size_t ppl = DD_MIN(pl, (size_t)OBJ_KEY_DIRECT);
 	uint32_t limit = o->limit ? o->limit : 1000, count = 0;
+	int last_pfx = 0;
 	seg_unit_rec u;
 	seg_stat *st = NULL;
 	idx_txn *t;
 	idx_cursor *c = NULL;
-	dd_str k, v;
+	dd_str k, v, sa = o->start_after;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (pl > SEG_KEY_MAX || o->start_after.len > SEG_KEY_MAX ||
-	    dl > SEG_KEY_MAX)
+	if (pl > SEG_KEY_MAX || sa.len > SEG_KEY_MAX || dl > SEG_KEY_MAX)
 		return DD_EINVAL;
 	if ((rc = seg_rtxn(s, &t)) != DD_OK)
 		return rc;
@@ -912,66 +977,74 @@ int seg_list(seg_store *s, const char *unit, const seg_list_opts *o,
 	if ((rc = idx_cursor_open(t, IDX_DB_OBJECTS, &c)) != DD_OK)
 		goto out;
 	put_be64(seek, u.id);
-	if (o->start_after.len &&
-	    bytes_cmp(o->start_after.p, o->start_after.len, o->prefix.p,
-		      pl) >= 0) {
-		memcpy(seek + 8, o->start_after.p, o->start_after.len);
-		seek[8 + o->start_after.len] = 0; /* smallest key after it */
-		seekl = 8 + o->start_after.len + 1;
+	if (sa.len && bytes_cmp(sa.p, sa.len, o->prefix.p, pl) >= 0) {
+		size_t n = DD_MIN(sa.len, (size_t)OBJ_KEY_DIRECT);
+
+		memcpy(seek + 8, sa.p, n);
+		seekl = 8 + n;
 	} else {
-		if (pl)
-			memcpy(seek + 8, o->prefix.p, pl);
-		seekl = 8 + pl;
+		if (ppl)
+			memcpy(seek + 8, o->prefix.p, ppl);
+		seekl = 8 + ppl;
 	}
 	rc = idx_cursor_seek(c, seek, seekl, &k, &v);
 	while (rc == DD_OK) {
-		const char *key = k.p + 8;
-		size_t kl = k.len - 8;
+		dd_str ek = {k.p + 8, k.len - 8}, key, cand;
 		const char *d;
+		int is_pfx = 0;
 
 		if (k.len < 8 || get_be64((const uint8_t *)k.p) != u.id ||
-		    kl < pl || memcmp(key, o->prefix.p, pl) != 0) {
+		    ek.len < ppl || memcmp(ek.p, o->prefix.p, ppl) != 0) {
 			rc = DD_ENOENT;
 			break;
 		}
-		if (count == limit) {
-			res->truncated = 1;
-			memcpy(res->next, last, lastl);
-			res->next[lastl] = 0;
-			res->next_len = lastl;
-			rc = DD_OK;
-			goto out;
+		key = entry_key(ek, v);
+		if (!starts_with(key, o->prefix) ||
+		    (sa.len && bytes_cmp(key.p, key.len, sa.p, sa.len) <= 0)) {
+			rc = idx_cursor_next(c, &k, &v);
+			continue;
 		}
-		d = dl ? memmem_s(key + pl, kl - pl, o->delimiter.p, dl) : NULL;
+		cand = key;
+		d = dl ? memmem_s(key.p + pl, key.len - pl, o->delimiter.p, dl)
+		       : NULL;
 		if (d) {
-			size_t cpl = (size_t)(d - key) + dl;
-
-			if (!(o->start_after.len == cpl &&
-			      memcmp(o->start_after.p, key, cpl) == 0)) {
-				if ((rc = cb(ctx, (dd_str){key, cpl}, 1,
-					     NULL)) != 0)
-					goto out;
-				count++;
-				memcpy(last, key, cpl);
-				lastl = cpl;
+			cand.len = (size_t)(d - key.p) + dl;
+			is_pfx = 1;
+		}
+		if (is_pfx && ((last_pfx && lastl == cand.len &&
+				memcmp(last, cand.p, lastl) == 0) ||
+			       dd_str_eq(cand, sa))) {
+			/* already reported (or the continuation point) */
+		} else {
+			if (count == limit) {
+				res->truncated = 1;
+				memcpy(res->next, last, lastl);
+				res->next[lastl] = 0;
+				res->next_len = lastl;
+				rc = DD_OK;
+				goto out;
 			}
-			memcpy(seek + 8, key, cpl);
-			seekl = prefix_successor(seek + 8, cpl);
+			if (!is_pfx &&
+			    (rc = seg_obj_decode(v.p, v.len, st)) != DD_OK)
+				goto out;
+			if ((rc = cb(ctx, cand, is_pfx, is_pfx ? NULL : st)))
+				goto out;
+			count++;
+			memcpy(last, cand.p, cand.len);
+			lastl = cand.len;
+			last_pfx = is_pfx;
+		}
+		if (is_pfx && cand.len <= OBJ_KEY_DIRECT) {
+			memcpy(seek + 8, cand.p, cand.len);
+			seekl = prefix_successor(seek + 8, cand.len);
 			if (seekl == 0) {
 				rc = DD_ENOENT;
 				break;
 			}
 			rc = idx_cursor_seek(c, seek, 8 + seekl, &k, &v);
-			continue;
+		} else {
+			rc = idx_cursor_next(c, &k, &v);
 		}
-		if ((rc = seg_obj_decode(v.p, v.len, st)) != DD_OK)
-			goto out;
-		if ((rc = cb(ctx, (dd_str){key, kl}, 0, st)) != 0)
-			goto out;
-		count++;
-		memcpy(last, key, kl);
-		lastl = kl;
-		rc = idx_cursor_next(c, &k, &v);
 	}
 	if (rc == DD_ENOENT)
 		rc = DD_OK;
@@ -992,10 +1065,13 @@ static size_t upload_key(uint64_t uid, dd_str key, const char *upload_id,
 
 	if (il == 0 || il > SEG_UPLOAD_ID_MAX)
 		return 0;
-	seg_obj_key(uid, key, out);
-	out[8 + key.len] = 0;
-	memcpy(out + 9 + key.len, upload_id, il);
-	return 9 + key.len + il;
+	size_t kl;
+
+	put_be64(out, uid);
+	kl = 8 + enc_key(key, UP_KEY_DIRECT, out + 8);
+	out[kl] = 0;
+	memcpy(out + kl + 1, upload_id, il);
+	return kl + 1 + il;
 }
 #define UPLOAD_KEY_MAX (9 + SEG_KEY_MAX + SEG_UPLOAD_ID_MAX + 5)
 
@@ -1037,7 +1113,8 @@ static int upload_create_apply(seg_store *s, idx_txn *t, void *arg)
 		return rc;
 	a->st->mtime_ns = dd_now_ns();
 	dd_buf_init(&b, OBJ_HDR_LEN + SEG_ETAG_MAX + SEG_ATTRS_MAX + 1);
-	if ((rc = seg_obj_encode(a->st, &b)) == DD_OK)
+	if ((rc = seg_obj_encode(a->st, long_part(a->key, UP_KEY_DIRECT),
+				 &b)) == DD_OK)
 		rc = idx_put(t, IDX_DB_UPLOADS, k, kl, b.data, b.len, 1);
 	dd_buf_release(&b);
 	return rc;
@@ -1213,11 +1290,11 @@ int seg_upload_list(seg_store *s, const char *unit, dd_str prefix,
 		    seg_upload_cb cb, void *ctx)
 {
 	uint8_t k[8 + SEG_KEY_MAX];
+	size_t ppl = DD_MIN(prefix.len, (size_t)UP_KEY_DIRECT);
 	seg_unit_rec u;
 	idx_txn *t;
 	idx_cursor *c = NULL;
 	dd_str ck, cv;
-	size_t kl;
 	int rc;
 
 	if (prefix.len > SEG_KEY_MAX)
@@ -1227,31 +1304,48 @@ int seg_upload_list(seg_store *s, const char *unit, dd_str prefix,
 	if ((rc = seg_unit_rec_get(t, unit, &u)) != DD_OK)
 		goto out;
 	put_be64(k, u.id);
-	if (prefix.len)
-		memcpy(k + 8, prefix.p, prefix.len);
-	kl = 8 + prefix.len;
+	if (ppl)
+		memcpy(k + 8, prefix.p, ppl);
 	if ((rc = idx_cursor_open(t, IDX_DB_UPLOADS, &c)) != DD_OK)
 		goto out;
-	for (rc = idx_cursor_seek(c, k, kl, &ck, &cv); rc == DD_OK;
+	for (rc = idx_cursor_seek(c, k, 8 + ppl, &ck, &cv); rc == DD_OK;
 	     rc = idx_cursor_next(c, &ck, &cv)) {
-		const char *nul;
 		char id[SEG_UPLOAD_ID_MAX + 1];
-		size_t il;
-		seg_stat st0;
+		dd_str fk, key;
+		size_t el, il;
 
-		if (ck.len < kl || memcmp(ck.p, k, kl) != 0)
+		if (ck.len < 8 + ppl || memcmp(ck.p, k, 8 + ppl) != 0)
 			break;
-		nul = memchr(ck.p + 8, 0, ck.len - 8);
-		if (!nul)
-			continue;
-		il = (size_t)(ck.p + ck.len - nul - 1);
-		if (il > SEG_UPLOAD_ID_MAX || cv.len < OBJ_HDR_LEN)
-			continue;
-		memcpy(id, nul + 1, il);
+		if (cv.len < OBJ_HDR_LEN) {
+			rc = DD_ECORRUPT;
+			goto out;
+		}
+		/* the encoded key's length follows from the full key's */
+		fk = obj_fullkey(cv.p, cv.len);
+		if (fk.len) {
+			key = fk;
+			el = UP_KEY_DIRECT + SEG_FP_LEN;
+		} else {
+			const char *nul = memchr(ck.p + 8, 0, ck.len - 8);
+
+			if (!nul) {
+				rc = DD_ECORRUPT;
+				goto out;
+			}
+			key = (dd_str){ck.p + 8, (size_t)(nul - ck.p - 8)};
+			el = key.len;
+		}
+		if (ck.len < 8 + el + 2 || ck.len - 9 - el > SEG_UPLOAD_ID_MAX) {
+			rc = DD_ECORRUPT;
+			goto out;
+		}
+		il = ck.len - 9 - el;
+		memcpy(id, ck.p + 9 + el, il);
 		id[il] = 0;
-		st0.mtime_ns = (int64_t)get_u64((const uint8_t *)cv.p + 40);
-		if ((rc = cb(ctx, (dd_str){ck.p + 8, (size_t)(nul - ck.p - 8)},
-			     id, st0.mtime_ns)) != 0)
+		if (!starts_with(key, prefix))
+			continue;
+		if ((rc = cb(ctx, key, id,
+			     (int64_t)get_u64((const uint8_t *)cv.p + 40))) != 0)
 			goto out;
 	}
 	if (rc == DD_ENOENT || rc == DD_OK)

@@ -199,13 +199,13 @@ int seg_key_ok(dd_str key) DD_WUR;
 int seg_unit_rec_get(idx_txn *t, const char *unit, seg_unit_rec *u) DD_WUR;
 int seg_unit_rec_put(idx_txn *t, const char *unit,
 		     const seg_unit_rec *u) DD_WUR;
-/* Object DB key: unit id (BE) + key bytes. out >= 8 + SEG_KEY_MAX. */
+/* Object DB key: unit id (BE) + encoded key (catalog.c). out >= 8 + SEG_KEY_MAX. */
 size_t seg_obj_key(uint64_t unit_id, dd_str key, uint8_t *out);
 int seg_obj_get(idx_txn *t, uint64_t unit_id, dd_str key,
 		seg_stat *st) DD_WUR;
 int seg_obj_decode(const void *p, size_t n, seg_stat *st) DD_WUR;
 /* Encodes st into buf (reset first). */
-int seg_obj_encode(const seg_stat *st, dd_buf *buf) DD_WUR;
+int seg_obj_encode(const seg_stat *st, dd_str fullkey, dd_buf *buf) DD_WUR;
 /*
  * Puts (unit, key) = st in txn t, adjusting the unit's logical bytes and
  * object count and enforcing the hard quota (DD_EQUOTA). Also called by
