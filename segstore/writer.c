@@ -52,6 +52,7 @@ struct seg_writer {
 	dd_buf cbuf; /* bytes of the current partial chunk */
 	EVP_MD_CTX *md5, *sha;
 	int digests_ok;
+	uint32_t digests; /* SEG_STAT_* to compute */
 	uint64_t size;
 
 	seg_ctr *ctr;
@@ -558,6 +559,7 @@ static int writer_new(seg_store *s, const char *unit, const dd_str *key,
 	dd_buf_init(&w->node, SEG_NODE_HDR_LEN +
 				      (size_t)SEG_NODE_MAX * SEG_NODE_ENT_LEN);
 	w->digests_ok = 1;
+	w->digests = SEG_STAT_MD5 | SEG_STAT_SHA256;
 	if ((rc = seg_rtxn(s, &t)) != DD_OK)
 		goto fail;
 	if ((rc = seg_unit_rec_get(t, unit, &w->u)) != DD_OK)
@@ -620,6 +622,29 @@ uint64_t seg_writer_size(const seg_writer *w)
 	return w->size;
 }
 
+int seg_writer_set_digests(seg_writer *w, uint32_t flags)
+{
+	if (w->size || w->cbuf.len || w->finished ||
+	    (flags & ~(uint32_t)(SEG_STAT_MD5 | SEG_STAT_SHA256)))
+		return DD_EINVAL;
+	w->digests = flags;
+	return DD_OK;
+}
+
+/* Feeds content bytes to the digests the writer computes. */
+static int digest_update(seg_writer *w, const void *p, size_t n)
+{
+	if (!n)
+		return DD_OK;
+	if ((w->digests & SEG_STAT_MD5) &&
+	    EVP_DigestUpdate(w->md5, p, n) != 1)
+		return DD_EINTERNAL;
+	if ((w->digests & SEG_STAT_SHA256) &&
+	    EVP_DigestUpdate(w->sha, p, n) != 1)
+		return DD_EINTERNAL;
+	return DD_OK;
+}
+
 /* Adds one data chunk's bytes: fingerprint, store, recipe, membership. */
 static int emit_chunk(seg_writer *w, const void *data, size_t len,
 		      const uint8_t *known_fp)
@@ -649,9 +674,8 @@ int seg_writer_write(seg_writer *w, const void *buf, size_t len)
 		return DD_EINVAL;
 	if ((rc = quota_check(w, w->cbuf.len + len)) != DD_OK)
 		return rc;
-	if (len && (EVP_DigestUpdate(w->md5, buf, len) != 1 ||
-		    EVP_DigestUpdate(w->sha, buf, len) != 1))
-		return DD_EINTERNAL;
+	if ((rc = digest_update(w, buf, len)) != DD_OK)
+		return rc;
 	while (len > 0) {
 		int cut;
 		size_t used = seg_chunker_scan(w->ch, p, len, &cut);
@@ -747,9 +771,8 @@ int seg_writer_put_chunk(seg_writer *w, const uint8_t fp[SEG_FP_LEN],
 	if ((rc = quota_check(w, w->cbuf.len + len)) != DD_OK ||
 	    (rc = flush_partial(w)) != DD_OK)
 		return rc;
-	if (EVP_DigestUpdate(w->md5, data, len) != 1 ||
-	    EVP_DigestUpdate(w->sha, data, len) != 1)
-		return DD_EINTERNAL;
+	if ((rc = digest_update(w, data, len)) != DD_OK)
+		return rc;
 	return emit_chunk(w, data, len, real);
 }
 
@@ -821,12 +844,14 @@ static int writer_finish(seg_writer *w, const seg_attrs *attrs, seg_stat *st,
 	st->size = w->size;
 	st->mtime_ns = dd_now_ns();
 	if (w->digests_ok) {
-		if (EVP_DigestFinal_ex(w->md5, st->md5, &dl) != 1 ||
-		    EVP_DigestFinal_ex(w->sha, st->sha256, &dl) != 1) {
+		if (((w->digests & SEG_STAT_MD5) &&
+		     EVP_DigestFinal_ex(w->md5, st->md5, &dl) != 1) ||
+		    ((w->digests & SEG_STAT_SHA256) &&
+		     EVP_DigestFinal_ex(w->sha, st->sha256, &dl) != 1)) {
 			rc = DD_EINTERNAL;
 			goto out;
 		}
-		st->flags = SEG_STAT_MD5 | SEG_STAT_SHA256;
+		st->flags = w->digests;
 	}
 	rc = index_flush(w, 0, put_obj ? st : NULL);
 out:
