@@ -229,8 +229,10 @@ static int index_flush(seg_writer *w, int seal, const seg_stat *st)
 		a.ctr_len = w->ctr->synced;
 		a.ctr_id = w->ctr->id;
 	}
-	qsort(w->pend, w->npend, sizeof(pend), pend_cmp);
-	qsort(w->member, w->nmember, SEG_FP_LEN, pend_cmp);
+	if (w->npend)
+		qsort(w->pend, w->npend, sizeof(pend), pend_cmp);
+	if (w->nmember)
+		qsort(w->member, w->nmember, SEG_FP_LEN, pend_cmp);
 	rc = seg_commit(w->s, index_apply, &a);
 	pend_clear(w);
 	w->nmember = 0;
