@@ -120,7 +120,20 @@ int seg_ctr_load_list(seg_store *s, uint64_t id, const seg_ctr_rec *rec,
  * Reads and verifies the region at loc; fills raw (grown as needed) with
  * the decompressed payload. DD_ECORRUPT on checksum mismatch.
  */
-int seg_region_read(seg_store *s, const seg_loc *loc, dd_buf *raw) DD_WUR;
+/*
+ * A reader's region cache: the last decompressed region, a reusable disk
+ * buffer and the open fd of the last container read (no malloc or open per
+ * region on sequential reads).
+ */
+typedef struct seg_rcache {
+	dd_buf raw, disk;
+	seg_loc loc; /* region in raw; loc.ctr 0 = none */
+	int fd;
+	uint64_t fd_ctr;
+} seg_rcache;
+void seg_rcache_init(seg_rcache *rc);
+void seg_rcache_release(seg_rcache *rc);
+int seg_region_read(seg_store *s, const seg_loc *loc, seg_rcache *rc) DD_WUR;
 
 int seg_ctr_rec_get(seg_store *s, idx_txn *t, uint64_t id,
 		    seg_ctr_rec *rec) DD_WUR;
@@ -234,8 +247,7 @@ int seg_node_parse(const uint8_t *p, size_t n, int *leaf, seg_node_ent *ents,
 
 /* Fetches the bytes of chunk fp (length len) into out (len bytes). */
 int seg_chunk_fetch(seg_store *s, seg_locality *lc, const uint8_t *fp,
-		    uint32_t len, void *out, dd_buf *region_cache,
-		    seg_loc *cached_loc) DD_WUR;
+		    uint32_t len, void *out, seg_rcache *rc) DD_WUR;
 
 #endif /* DD_SEGSTORE_SEG_INT_H */
 
@@ -259,5 +271,4 @@ int seg_reader_chunk_at(seg_reader *r, uint64_t off, uint8_t fp[SEG_FP_LEN],
 			uint64_t *start, uint32_t *len) DD_WUR;
 /* Fetches chunk fp whatever its length into out (reset first). */
 int seg_chunk_fetch_any(seg_store *s, seg_locality *lc, const uint8_t *fp,
-			dd_buf *out, dd_buf *region_cache,
-			seg_loc *cached_loc) DD_WUR;
+			dd_buf *out, seg_rcache *rc) DD_WUR;

@@ -568,43 +568,40 @@ int seg_lookup(seg_store *s, seg_locality *lc, const uint8_t *fp,
 }
 
 int seg_chunk_fetch(seg_store *s, seg_locality *lc, const uint8_t *fp,
-		    uint32_t len, void *out, dd_buf *region_cache,
-		    seg_loc *cached_loc)
+		    uint32_t len, void *out, seg_rcache *rc)
 {
 	seg_loc loc;
-	int rc;
+	int rc2;
 
-	if ((rc = seg_lookup(s, lc, fp, &loc)) != DD_OK)
-		return rc == DD_ENOENT ? DD_ECORRUPT : rc;
+	if ((rc2 = seg_lookup(s, lc, fp, &loc)) != DD_OK)
+		return rc2 == DD_ENOENT ? DD_ECORRUPT : rc2;
 	if (loc.chunk_len != len)
 		return DD_ECORRUPT;
-	if (!region_cache->data || cached_loc->ctr != loc.ctr ||
-	    cached_loc->region_off != loc.region_off) {
-		cached_loc->ctr = 0;
-		if ((rc = seg_region_read(s, &loc, region_cache)) != DD_OK)
-			return rc;
-		*cached_loc = loc;
+	if (rc->loc.ctr != loc.ctr || rc->loc.region_off != loc.region_off ||
+	    !rc->raw.data) {
+		if ((rc2 = seg_region_read(s, &loc, rc)) != DD_OK)
+			return rc2;
 	}
-	if ((uint64_t)loc.chunk_off + len > region_cache->len)
+	if ((uint64_t)loc.chunk_off + len > rc->raw.len)
 		return DD_ECORRUPT;
-	memcpy(out, region_cache->data + loc.chunk_off, len);
+	memcpy(out, rc->raw.data + loc.chunk_off, len);
 	return DD_OK;
 }
 
 int seg_chunk_fetch_any(seg_store *s, seg_locality *lc, const uint8_t *fp,
-			dd_buf *out, dd_buf *region_cache, seg_loc *cached_loc)
+			dd_buf *out, seg_rcache *rc)
 {
 	seg_loc loc;
-	int rc;
+	int rc2;
 
-	if ((rc = seg_lookup(s, lc, fp, &loc)) != DD_OK)
-		return rc == DD_ENOENT ? DD_ECORRUPT : rc;
+	if ((rc2 = seg_lookup(s, lc, fp, &loc)) != DD_OK)
+		return rc2 == DD_ENOENT ? DD_ECORRUPT : rc2;
 	dd_buf_reset(out);
-	if ((rc = dd_buf_reserve(out, loc.chunk_len)) != DD_OK)
-		return rc;
-	if ((rc = seg_chunk_fetch(s, lc, fp, loc.chunk_len, out->data,
-				  region_cache, cached_loc)) != DD_OK)
-		return rc;
+	if ((rc2 = dd_buf_reserve(out, loc.chunk_len)) != DD_OK)
+		return rc2;
+	if ((rc2 = seg_chunk_fetch(s, lc, fp, loc.chunk_len, out->data,
+				   rc)) != DD_OK)
+		return rc2;
 	out->len = loc.chunk_len;
 	return DD_OK;
 }
