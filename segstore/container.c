@@ -567,6 +567,7 @@ int seg_ctr_rec_get(seg_store *s, idx_txn *t, uint64_t id, seg_ctr_rec *rec)
 		return DD_ECORRUPT;
 	rec->durable_len = get_u64((const uint8_t *)v.p);
 	rec->sealed = get_u32((const uint8_t *)v.p + 8);
+	rec->owner = get_u64((const uint8_t *)v.p + 16);
 	return DD_OK;
 }
 
@@ -577,5 +578,6 @@ int seg_ctr_rec_put(idx_txn *t, uint64_t id, const seg_ctr_rec *rec)
 	put_be64(k, id);
 	put_u64(v, rec->durable_len);
 	put_u32(v + 8, rec->sealed);
+	put_u64(v + 16, rec->owner);
 	return idx_put(t, IDX_DB_CTR, k, 8, v, sizeof(v), 0);
 }

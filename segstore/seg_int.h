@@ -63,8 +63,9 @@ int seg_loc_decode(const void *p, size_t n, seg_loc *l) DD_WUR;
 typedef struct seg_ctr_rec {
 	uint64_t durable_len; /* bytes fsynced and referenceable */
 	uint32_t sealed;      /* trailer written at durable_len - trailer */
+	uint64_t owner;       /* unit id whose writers wrote every chunk */
 } seg_ctr_rec;
-#define SEG_CTR_REC_LEN 16
+#define SEG_CTR_REC_LEN 24
 
 /* One (fp, loc) pair, as in a trailer or a locality list. */
 typedef struct seg_fploc {
@@ -97,6 +98,7 @@ typedef struct seg_ctr {
 	int fd;
 	uint64_t size;        /* append offset */
 	uint64_t synced;      /* bytes known fsynced */
+	uint64_t owner;       /* unit id: only its writers append here */
 	struct seg_ctr *next; /* in the store's free pool */
 } seg_ctr;
 
@@ -144,7 +146,7 @@ int seg_ctr_rec_put(idx_txn *t, uint64_t id, const seg_ctr_rec *rec) DD_WUR;
 #define SEG_LOC_SLOTS 8
 typedef struct seg_locality {
 	struct {
-		uint64_t ctr;
+		uint64_t ctr, owner;
 		seg_fploc *v; /* sorted by fp */
 		size_t n;
 		uint64_t used;
@@ -155,6 +157,9 @@ typedef struct seg_locality {
 void seg_locality_release(seg_locality *lc);
 /* 1 and *loc if fp is cached. */
 int seg_locality_find(seg_locality *lc, const uint8_t *fp, seg_loc *loc);
+/* Like seg_locality_find; also the owner unit of the chunk's container. */
+int seg_locality_find_owner(seg_locality *lc, const uint8_t *fp,
+			    seg_loc *loc, uint64_t *owner);
 /*
  * Finds fp: locality cache, then (unless the Bloom filter says no) the fp
  * index; on an index hit loads the chunk's container into the cache.
@@ -181,6 +186,7 @@ struct seg_store {
 	struct seg_commit_req *queue, *queue_tail;
 	int leader;
 	seg_ctr *ctr_pool;
+	unsigned ctr_pooled;
 	uint64_t next_ctr;
 	struct seg_stream *streams; /* open writers per unit */
 

@@ -421,7 +421,7 @@ static int seal_apply(seg_store *s, idx_txn *t, void *arg)
 int seg_ctr_seal(seg_store *s, seg_ctr *c);
 int seg_ctr_seal(seg_store *s, seg_ctr *c)
 {
-	seal_arg a = {c->id, {0, 1}};
+	seal_arg a = {c->id, {0, 1, c->owner}};
 	idx_txn *t;
 	seg_ctr_rec rec;
 	char path[512];
@@ -444,6 +444,7 @@ int seg_ctr_seal(seg_store *s, seg_ctr *c)
 	if ((rc = seg_ctr_write_trailer(s, c)) != DD_OK)
 		return rc;
 	a.rec.durable_len = c->size;
+	a.rec.owner = rec.owner;
 	return seg_commit(s, seal_apply, &a);
 }
 
@@ -494,6 +495,14 @@ void seg_locality_release(seg_locality *lc)
 
 int seg_locality_find(seg_locality *lc, const uint8_t *fp, seg_loc *loc)
 {
+	uint64_t owner;
+
+	return seg_locality_find_owner(lc, fp, loc, &owner);
+}
+
+int seg_locality_find_owner(seg_locality *lc, const uint8_t *fp,
+			    seg_loc *loc, uint64_t *owner)
+{
 	for (int i = 0; i < SEG_LOC_SLOTS; i++) {
 		const seg_fploc *v = lc->slot[i].v;
 		size_t lo = 0, hi = lc->slot[i].n;
@@ -504,6 +513,7 @@ int seg_locality_find(seg_locality *lc, const uint8_t *fp, seg_loc *loc)
 
 			if (c == 0) {
 				*loc = v[mid].loc;
+				*owner = lc->slot[i].owner;
 				lc->slot[i].used = ++lc->tick;
 				return 1;
 			}
@@ -537,6 +547,7 @@ static void locality_load(seg_store *s, seg_locality *lc, idx_txn *t,
 	lc->slot[victim].v = v;
 	lc->slot[victim].n = n;
 	lc->slot[victim].ctr = ctr;
+	lc->slot[victim].owner = rec.owner;
 	lc->slot[victim].used = ++lc->tick;
 	SEG_STAT_ADD(s, locality_loads, 1);
 }
