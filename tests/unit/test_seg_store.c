@@ -265,6 +265,28 @@ static void test_two_paths_same_root(void **state)
 	seg_store_stats(f->s, &b);
 	assert_int_equal(b.chunks_new, a.chunks_new);
 	assert_memory_equal(st3.root, st1.root, 32);
+	/* having sent them, u2 now "has" them (membership rows) */
+	{
+		uint8_t fp[32], missing = 9;
+		uint32_t len = 0;
+		int c2;
+
+		seg_chunker_reset(ch);
+		len = (uint32_t)seg_chunker_scan(ch, d, n, &c2);
+		seg_fingerprint(d, len, fp);
+		assert_int_equal(seg_writer_open(f->s, "u2", tst_key("y"), &w),
+				 DD_OK);
+		assert_int_equal(seg_writer_query(w, (const uint8_t(*)[32])fp,
+						  &len, 1, &missing), DD_OK);
+		assert_int_equal(missing, 0);
+		assert_int_equal(seg_writer_add_ref(w, fp, len), DD_OK);
+		/* a wrong length is not "have" */
+		len++;
+		assert_int_equal(seg_writer_query(w, (const uint8_t(*)[32])fp,
+						  &len, 1, &missing), DD_OK);
+		assert_int_equal(missing, 1);
+		seg_writer_free(w);
+	}
 	seg_chunker_free(ch);
 	free(d);
 }
