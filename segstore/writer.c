@@ -1087,6 +1087,7 @@ int seg_synthesize(seg_store *s, const char *unit, dd_str key,
 	if ((rc = seg_writer_open(s, unit, key, &w)) != DD_OK)
 		return rc;
 	w->digests_ok = 0;
+	w->digests = 0; /* unknown for a synthesized whole: do not compute */
 	for (size_t i = 0; i < n && rc == DD_OK; i++) {
 		if (ext[i].len == 0)
 			continue;
