@@ -451,6 +451,66 @@ static void test_concurrent_writers(void **state)
 		}
 }
 
+typedef struct hot_arg {
+	seg_store *s;
+	int stop, reads, bad;
+} hot_arg;
+
+/* Reads "hot" while it is being replaced: every read must be one whole
+ * committed version (its bytes hash to the SHA-256 recorded with it). */
+static void *hot_reader(void *p)
+{
+	hot_arg *a = p;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		uint8_t *back, sha[32];
+		size_t gn;
+		seg_reader *r;
+		unsigned int dl;
+
+		if (seg_reader_open(a->s, "u1", tst_key("hot"), &r) != DD_OK)
+			continue;
+		gn = seg_reader_stat(r)->size;
+		back = malloc(gn + 1);
+		size_t got;
+		if (seg_reader_pread(r, back, gn, 0, &got) != DD_OK ||
+		    got != gn) {
+			__atomic_fetch_add(&a->bad, 1, __ATOMIC_RELAXED);
+		} else {
+			EVP_Digest(back, gn, sha, &dl, EVP_sha256(), NULL);
+			if (memcmp(sha, seg_reader_stat(r)->sha256, 32) != 0)
+				__atomic_fetch_add(&a->bad, 1, __ATOMIC_RELAXED);
+		}
+		__atomic_fetch_add(&a->reads, 1, __ATOMIC_RELAXED);
+		free(back);
+		seg_reader_free(r);
+	}
+	return NULL;
+}
+
+static void test_read_while_replacing(void **state)
+{
+	fx *f = *state;
+	hot_arg a = {f->s, 0, 0, 0};
+	pthread_t t[2];
+	size_t n = 200000;
+	uint8_t *d = malloc(n + 40);
+
+	tst_fill(d, n + 40, 8);
+	assert_int_equal(tst_put(f->s, "u1", "hot", d, n, NULL), DD_OK);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, hot_reader, &a), 0);
+	for (int v = 1; v <= 30; v++)
+		assert_int_equal(tst_put(f->s, "u1", "hot", d + v, n - v * 100,
+					 NULL), DD_OK);
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(a.bad, 0);
+	assert_true(a.reads > 0);
+	free(d);
+}
+
 static void test_params_recorded(void **state)
 {
 	fx *f = *state;
@@ -552,6 +612,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_invisible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corruption_detected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_while_replacing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_params_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_torn_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_format_refused, setup, teardown),
