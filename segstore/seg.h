@@ -487,4 +487,32 @@ int seg_upload_complete(seg_store *s, const char *unit, dd_str key,
 			const char *upload_id, const uint32_t *numbers,
 			size_t n, const char *etag, seg_stat *st) DD_WUR;
 
+/* --------------------------------------------------------------- verify */
+
+typedef struct seg_verify_report {
+	uint64_t containers, regions, chunks; /* checked */
+	uint64_t bad_regions;                 /* checksum/format failures */
+	uint64_t objects;                     /* objects read end to end */
+	uint64_t bad_objects;                 /* unreadable or digest mismatch */
+} seg_verify_report;
+
+/*
+ * Called once per problem found: what names it ("container 00..01 region
+ * @4096", "unit/key"), rc the error (DD_ECORRUPT, ...). Nonzero stops.
+ */
+typedef int (*seg_verify_cb)(void *ctx, const char *what, int rc);
+
+/*
+ * Verifies the store online (writers may run; it reads a consistent
+ * catalog snapshot per object): every region of every container up to its
+ * durable length (header, payload XXH3, decompression, and with deep != 0
+ * the SHA-256 of every chunk against its fingerprint), then every object
+ * of every unit read end to end, checked against its SHA-256 when known.
+ * Reports, never repairs. Returns DD_OK when the walk completed (problems
+ * are in *out and were passed to cb), else the error that stopped it.
+ * cb may be NULL.
+ */
+int seg_verify(seg_store *s, int deep, seg_verify_report *out,
+	       seg_verify_cb cb, void *ctx) DD_WUR;
+
 #endif /* DD_SEGSTORE_SEG_H */
