@@ -282,9 +282,11 @@ int seg_writer_write(seg_writer *w, const void *buf, size_t len) DD_WUR;
  * Client-chunked path (DSP). For n chunks (fingerprints fps[i], lengths
  * lens[i]) sets missing_out[i] = 1 when the client must send the bytes, 0
  * when it may send just a reference (seg_writer_add_ref). "Have" is
- * answered only for chunks that an object or writer of THIS unit has
- * referenced (and that the store still holds): it never reveals what
- * another unit stores. Costs no disk write.
+ * answered only for chunks THIS unit's clients sent before (stored in the
+ * unit's own containers, or recorded as a membership when they deduped
+ * against another unit's data) and that the store still holds with that
+ * length: it never reveals what another unit stores (docs/STORE.md).
+ * Costs no disk write; answered from RAM for the unit's own containers.
  */
 int seg_writer_query(seg_writer *w, const uint8_t (*fps)[SEG_FP_LEN],
 		     const uint32_t *lens, size_t n,
