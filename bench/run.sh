@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# `make bench`: builds (or reuses) the data set, measures the baselines and
+# the store, prints one name=value line per figure (absolute numbers and
+# ratios to baselines measured in this same run) and keeps a copy under
+# $BENCH_DIR/results/. See docs/BENCHMARKS.md.
+#
+# Env (defaults in brackets):
+#   BINDIR            the build's bin/ [./bin]
+#   BENCH_DIR         data set cache and scratch space [/tmp/dedupd-bench]
+#   BENCH_MB          size of generation 0 in MiB [512]
+#   BENCH_GENS        mutated generations after gen0 [4]
+#   BENCH_SEED        PRNG seed of the mutations [1]
+#   BENCH_REPS        repetitions of the cheap in-memory figures [5]
+#   BENCH_STORE_REPS  repetitions of the default-size store ingest [3]
+#   BENCH_CHUNK_KIB   average chunk sizes for the study ["8 16 32"]
+#   BENCH_RESTIC      1 to run the restic baseline [1]
+#   BENCH_KEEP        1 to keep the scratch stores and restic repository [0]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BINDIR=${BINDIR:-$PWD/bin}
+export BENCH_DIR=${BENCH_DIR:-/tmp/dedupd-bench}
+export BENCH_MB=${BENCH_MB:-512} BENCH_GENS=${BENCH_GENS:-4} BENCH_SEED=${BENCH_SEED:-1}
+BENCH_REPS=${BENCH_REPS:-5}
+BENCH_STORE_REPS=${BENCH_STORE_REPS:-3}
+BENCH_CHUNK_KIB=${BENCH_CHUNK_KIB:-8 16 32}
+BENCH_RESTIC=${BENCH_RESTIC:-1}
+BENCH_KEEP=${BENCH_KEEP:-0}
+
+mkdir -p "$BENCH_DIR/results"
+results="$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ).txt"
+scratch=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+cleanup() { [ "$BENCH_KEEP" = 1 ] || rm -rf "$scratch"; }
+trap cleanup EXIT
+
+# Every figure goes through emit: stdout and the results file.
+emit() { echo "$1=$2" | tee -a "$results"; }
+note() { echo "# $*" | tee -a "$results" >&2; }
+# get NAME: value of a figure already emitted in this run.
+get() { sed -n "s/^$1=//p" "$results" | tail -n1; }
+# calc EXPR: floating-point arithmetic (awk), 4 significant digits.
+calc() { awk "BEGIN { v = $1; printf \"%.4g\n\", v }"; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
+	if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2];
+	else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+now() { date +%s.%N; }
+
+data=$(bench/dataset.sh)
+gens=()
+for g in $(seq 0 "$BENCH_GENS"); do gens+=("$data/gen$g.tar"); done
+
+note "dedupd benchmark $(date -u +%FT%TZ), data set $data"
+emit machine_nproc "$(nproc)"
+emit machine_cpu "\"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)\""
+emit machine_loadavg_start "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+emit dataset_gen0_bytes "$(stat -c %s "${gens[0]}")"
+emit dataset_generations "$((BENCH_GENS + 1))"
+logical=0
+for f in "${gens[@]}"; do logical=$((logical + $(stat -c %s "$f"))); done
+emit dataset_logical_bytes "$logical"
+
+# --- baseline: openssl speed -evp sha256 (wall clock, 8192/16384 columns)
+o8=() o16=()
+for _ in $(seq 1 "$BENCH_REPS"); do
+	line=$(openssl speed -elapsed -seconds 1 -mr -evp sha256 2>/dev/null | grep '^+F:')
+	# +F:idx:sha256:16:64:256:1024:8192:16384 in bytes/s
+	o8+=("$(echo "$line" | awk -F: '{ printf "%.4f", $8 / 1e9 }')")
+	o16+=("$(echo "$line" | awk -F: '{ printf "%.4f", $9 / 1e9 }')")
+done
+emit openssl_sha256_8k_gbps "$(echo "${o8[*]}" | median)"
+emit openssl_sha256_16k_gbps "$(echo "${o16[*]}" | median)"
+
+# --- in-memory figures of our code path: SHA-256, zstd (and the chunker)
+"$BINDIR/bench/store" micro "${gens[0]}" --reps "$BENCH_REPS" | while IFS='=' read -r k v; do
+	emit "$k" "$v"
+done
+emit ratio_sha256_ours_vs_openssl "$(calc "$(get sha256_8k_gbps) / $(get openssl_sha256_8k_gbps)")"
+
+# --- baseline: restic backup of the same generations, in order
+if [ "$BENCH_RESTIC" = 1 ] && command -v restic >/dev/null; then
+	export RESTIC_PASSWORD=dedupd-bench RESTIC_REPOSITORY="$scratch/restic-repo"
+	export RESTIC_CACHE_DIR="$scratch/restic-cache"
+	emit restic_version "\"$(restic version | cut -d' ' -f2)\""
+	restic init >/dev/null
+	total=0
+	for g in $(seq 0 "$BENCH_GENS"); do
+		t0=$(now)
+		restic backup --quiet --host bench "${gens[$g]}" >/dev/null
+		t=$(calc "$(now) - $t0")
+		emit "restic_gen${g}_secs" "$t"
+		total=$(calc "$total + $t")
+	done
+	emit restic_total_secs "$total"
+	emit restic_ingest_mbps "$(calc "$logical / 1048576 / $total")"
+	emit restic_repo_bytes "$(du -sb "$RESTIC_REPOSITORY" | cut -f1)"
+	emit restic_stored_ratio "$(calc "$(get restic_repo_bytes) / $logical")"
+	rm -rf "$RESTIC_REPOSITORY" "$RESTIC_CACHE_DIR"
+else
+	note "restic baseline skipped"
+fi
+
+emit machine_loadavg_end "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+note "results saved in $results"
