@@ -73,7 +73,10 @@ emit openssl_sha256_16k_gbps "$(echo "${o16[*]}" | median)"
 "$BINDIR/bench/store" micro "${gens[0]}" --reps "$BENCH_REPS" | while IFS='=' read -r k v; do
 	emit "$k" "$v"
 done
-emit ratio_sha256_ours_vs_openssl "$(calc "$(get sha256_8k_gbps) / $(get openssl_sha256_8k_gbps)")"
+emit ratio_sha256_evp_vs_openssl "$(calc "$(get sha256_evp_8k_gbps) / $(get openssl_sha256_8k_gbps)")"
+if [ -n "$(get sha256_chunks_gbps)" ]; then
+	emit ratio_sha256_chunks_vs_openssl "$(calc "$(get sha256_chunks_gbps) / $(get openssl_sha256_8k_gbps)")"
+fi
 
 # --- baseline: restic backup of the same generations, in order
 if [ "$BENCH_RESTIC" = 1 ] && command -v restic >/dev/null; then
@@ -90,12 +93,59 @@ if [ "$BENCH_RESTIC" = 1 ] && command -v restic >/dev/null; then
 		total=$(calc "$total + $t")
 	done
 	emit restic_total_secs "$total"
-	emit restic_ingest_mbps "$(calc "$logical / 1048576 / $total")"
+	emit restic_ingest_mbps "$(calc "$logical / 1e6 / $total")"
 	emit restic_repo_bytes "$(du -sb "$RESTIC_REPOSITORY" | cut -f1)"
 	emit restic_stored_ratio "$(calc "$(get restic_repo_bytes) / $logical")"
 	rm -rf "$RESTIC_REPOSITORY" "$RESTIC_CACHE_DIR"
 else
 	note "restic baseline skipped"
+fi
+
+# --- the store: default chunk size, medians of BENCH_STORE_REPS fresh stores
+# store_ingest PREFIX REPS [--chunk-kib K]: prints the figures or a status.
+store_ingest() {
+	local prefix=$1 reps=$2 out
+	shift 2
+	if out=$("$BINDIR/bench/store" ingest "$scratch/store" "${gens[@]}" \
+		--reps "$reps" --prefix "$prefix" "$@" 2>"$scratch/store.err"); then
+		echo "$out" | while IFS='=' read -r k v; do emit "$k" "$v"; done
+		return 0
+	fi
+	echo "$out" | while IFS='=' read -r k v; do [ -n "$k" ] && emit "$k" "$v"; done
+	note "store ingest ($prefix) failed: $(tail -n 3 "$scratch/store.err" | tr '\n' ' ')"
+	return 1
+}
+store_ok=0
+store_ingest "" "$BENCH_STORE_REPS" && store_ok=1
+
+if [ "$store_ok" = 1 ]; then
+	# ratios to baselines measured above, in this run
+	emit ratio_ingest_new_vs_zstd "$(calc "$(get ingest_new_mbps) / $(get zstd_compress_mbps)")"
+	emit ratio_ingest_dup_vs_openssl_sha256 "$(calc "$(get ingest_dup_mbps) / 1000 / $(get openssl_sha256_8k_gbps)")"
+	emit ratio_read_vs_zstd_baseline_ingest "$(calc "$(get read_newest_mbps) / $(get zstd_compress_mbps)")"
+	if [ -n "$(get restic_repo_bytes)" ]; then
+		emit ratio_stored_vs_restic "$(calc "$(get stored_disk_bytes) / $(get restic_repo_bytes)")"
+		emit ratio_ingest_vs_restic "$(calc "$(get ingest_all_gens_mbps) / $(get restic_ingest_mbps)")"
+	fi
+	# targets (not tests): "met" or "missed", per core = per CPU second
+	target() { # name value op limit
+		if awk "BEGIN { exit !($2 $3 $4) }"; then emit "target_$1" "met"; else emit "target_$1" "missed"; fi
+	}
+	target dup_ingest_ge_1000_mbps_per_core "$(get ingest_dup_cpu_mbps)" '>=' 1000
+	target new_ingest_ge_350_mbps_per_core "$(get ingest_new_cpu_mbps)" '>=' 350
+	target read_newest_ge_1000_mbps "$(get read_newest_mbps)" '>=' 1000
+	target lmdb_reads_lt_10_per_1000_dup_chunks "$(get lmdb_reads_per_1000_chunks_dup)" '<' 10
+	if [ -n "$(get restic_repo_bytes)" ]; then
+		target stored_le_0.85x_restic "$(get ratio_stored_vs_restic)" '<=' 0.85
+		target ingest_ge_2x_restic "$(get ratio_ingest_vs_restic)" '>=' 2
+	fi
+
+	# chunk-size study: one fresh store per average size
+	for k in $BENCH_CHUNK_KIB; do
+		store_ingest "avg${k}k_" 1 --chunk-kib "$k" || true
+	done
+else
+	emit store_status pending
 fi
 
 emit machine_loadavg_end "\"$(cut -d' ' -f1-3 /proc/loadavg)\""

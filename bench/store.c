@@ -1,31 +1,50 @@
 /*
  * bench/store.c - store benchmarks; prints one "name=value" line per figure.
  *
- *   store micro FILE [--reps N] [--level L] [--region BYTES] [--max-mb M]
- *       in-memory figures on the first M MiB of FILE (default 256):
- *       SHA-256 through OpenSSL EVP over 8 KiB pieces (the store's
- *       fingerprint path and average chunk size) and libzstd compression
- *       of the same data in regions of BYTES at level L. Each figure is
- *       the median of N runs (default 5).
+ *   store micro FILE [--reps N] [--max-mb M] [--chunk-kib K]
+ *       In-memory figures on the first M MiB of FILE (default 256), each the
+ *       median of N runs (default 5): the content-defined chunker alone;
+ *       SHA-256 through OpenSSL EVP in 8 KiB pieces (comparable to
+ *       `openssl speed`) and through seg_fingerprint() over the chunker's
+ *       real chunks (the store's code path); libzstd compressing the same
+ *       data at the store's default level and region size.
  *
- * bench/run.sh drives it and adds the baselines (openssl speed, restic);
- * docs/BENCHMARKS.md explains the figures. Speed is measured with the
- * monotonic clock (wall time), single thread.
+ *   store ingest DIR FILE... [--reps N] [--chunk-kib K] [--prefix P]
+ *       Creates a fresh store in DIR/rep<i> (removed afterwards unless
+ *       --keep) with average chunk K KiB (0: the store's default) and
+ *       writes, in order: FILE 1 into the empty store (new data), FILE 1
+ *       again (duplicate data), then FILE 2..n (mutated generations).
+ *       Then reopens the store and reads the last FILE back, checking every
+ *       byte. Figures are medians over N fresh stores (default 1) and carry
+ *       the prefix P.
+ *
+ * Speeds are wall clock (monotonic) and, where named *_cpu_*, per second of
+ * CPU time of the whole process (all its threads): on a shared machine the
+ * latter is the steadier "per core" figure. Input files are loaded into
+ * memory before timing: the benches measure the store, not the page cache.
+ * bench/run.sh drives this and adds the external baselines;
+ * docs/BENCHMARKS.md explains every figure.
  */
 #include "common/dd.h"
+#include "segstore/seg.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
-#define MIB (1024.0 * 1024.0)
+#define MB 1e6 /* figures use decimal units: MB/s = 10^6 bytes/s */
 #define MAX_REPS 31
+#define MAX_FILES 64
+#define IO_PIECE (1u << 20) /* bytes per write/read call, like a socket feed */
 
 /* ------------------------------------------------------------- helpers */
 
@@ -37,8 +56,7 @@ struct blob {
 
 /*
  * Loads at most max bytes of path into b (caller frees b->data). Returns
- * DD_OK, DD_ENOMEM or an errno-mapped code. Not timed by any caller: the
- * benches measure the store, not the page cache.
+ * DD_OK, DD_ENOMEM or an errno-mapped code.
  */
 static int DD_WUR blob_load(const char *path, size_t max, struct blob *b)
 {
@@ -96,9 +114,26 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static double secs_since(int64_t t0)
+/* A point in time: wall (monotonic) and process CPU (all threads). */
+struct stamp {
+	int64_t wall_ns;
+	double cpu_s;
+};
+
+static struct stamp stamp_now(void)
 {
-	return (double)(dd_mono_ns() - t0) / 1e9;
+	struct rusage ru;
+	struct stamp t = { dd_mono_ns(), 0 };
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		t.cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+			  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return t;
+}
+
+static double wall_since(struct stamp t0)
+{
+	return (double)(dd_mono_ns() - t0.wall_ns) / 1e9;
 }
 
 /* Keeps the compiler from dropping work whose result is otherwise unused. */
@@ -107,17 +142,17 @@ static volatile unsigned char sink;
 /* ------------------------------------------------------------ SHA-256 */
 
 /*
- * Hashes data in piece-sized parts with one EVP context, as the store
- * fingerprints chunks. Returns elapsed seconds, or a negative value when
- * OpenSSL fails.
+ * Hashes data in piece-sized parts with one EVP context (fresh digest per
+ * piece, as `openssl speed` does per block). Returns elapsed seconds, or a
+ * negative value when OpenSSL fails.
  */
-static double sha_pass(const struct blob *b, size_t piece)
+static double sha_evp_pass(const struct blob *b, size_t piece)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	const EVP_MD *md_type = EVP_sha256();
-	int64_t t0 = dd_mono_ns();
+	struct stamp t0 = stamp_now();
 	double t = -1;
 
 	if (ctx == NULL)
@@ -130,9 +165,75 @@ static double sha_pass(const struct blob *b, size_t piece)
 			goto out;
 		sink ^= md[0];
 	}
-	t = secs_since(t0);
+	t = wall_since(t0);
 out:
 	EVP_MD_CTX_free(ctx);
+	return t;
+}
+
+/* Fingerprints the n chunks of lens[] with seg_fingerprint; returns seconds. */
+static double sha_chunks_pass(const struct blob *b, const uint32_t *lens,
+			      size_t n)
+{
+	uint8_t fp[SEG_FP_LEN];
+	struct stamp t0 = stamp_now();
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		seg_fingerprint(b->data + off, lens[i], fp);
+		sink ^= fp[0];
+		off += lens[i];
+	}
+	return wall_since(t0);
+}
+
+/* ------------------------------------------------------------ chunker */
+
+/*
+ * Chunks the whole blob, feeding it in IO_PIECE parts. If lens is non-NULL
+ * (room for b->len / p->min + 2 entries) the chunk lengths are stored
+ * there. Sets *nchunks. Returns seconds, negative if no chunker.
+ */
+static double chunk_pass(const struct blob *b, const seg_chunk_params *p,
+			 uint32_t *lens, size_t *nchunks)
+{
+	seg_chunker *c = seg_chunker_new(p);
+	struct stamp t0 = stamp_now();
+	size_t n = 0, cur = 0;
+	double t;
+
+	*nchunks = 0;
+	if (c == NULL)
+		return -1;
+	for (size_t off = 0; off < b->len; off += IO_PIECE) {
+		size_t left = DD_MIN(IO_PIECE, b->len - off);
+		const unsigned char *q = b->data + off;
+		while (left > 0) {
+			int cut = 0;
+			size_t used = seg_chunker_scan(c, q, left, &cut);
+			if (used == 0 && !cut) { /* a broken chunker: stop */
+				seg_chunker_free(c);
+				return -1;
+			}
+			q += used;
+			left -= used;
+			cur += used;
+			if (cut) {
+				if (lens)
+					lens[n] = (uint32_t)cur;
+				n++;
+				cur = 0;
+			}
+		}
+	}
+	if (cur > 0) {
+		if (lens)
+			lens[n] = (uint32_t)cur;
+		n++;
+	}
+	t = wall_since(t0);
+	seg_chunker_free(c);
+	*nchunks = n;
 	return t;
 }
 
@@ -140,7 +241,8 @@ out:
 
 /*
  * Compresses data in region-sized parts at level. Sets *out_bytes to the
- * compressed total. Returns elapsed seconds, negative on a zstd error.
+ * compressed total (a region that does not shrink counts raw, as the store
+ * keeps it). Returns elapsed seconds, negative on a zstd error.
  */
 static double zstd_pass(const struct blob *b, size_t region, int level,
 			size_t *out_bytes)
@@ -148,69 +250,438 @@ static double zstd_pass(const struct blob *b, size_t region, int level,
 	size_t cap = ZSTD_compressBound(region);
 	unsigned char *dst = malloc(cap);
 	ZSTD_CCtx *cctx = ZSTD_createCCtx();
-	int64_t t0;
+	struct stamp t0;
 	double t = -1;
 
 	*out_bytes = 0;
 	if (dst == NULL || cctx == NULL)
 		goto out;
-	t0 = dd_mono_ns();
+	t0 = stamp_now();
 	for (size_t off = 0; off < b->len; off += region) {
 		size_t n = DD_MIN(region, b->len - off);
 		size_t r = ZSTD_compressCCtx(cctx, dst, cap, b->data + off, n,
 					     level);
 		if (ZSTD_isError(r))
 			goto out;
-		/* Incompressible regions are stored raw, as the store does. */
 		*out_bytes += DD_MIN(r, n);
 	}
-	t = secs_since(t0);
+	t = wall_since(t0);
 out:
 	ZSTD_freeCCtx(cctx);
 	free(dst);
 	return t;
 }
 
-/* ------------------------------------------------------------- micro */
+/* ---------------------------------------------------------- options */
 
-struct micro_opts {
-	const char *file;
+struct opts {
+	const char *dir;
+	const char *files[MAX_FILES];
+	int nfiles;
 	int reps;
-	int level;
-	size_t region;
+	uint32_t chunk_kib; /* 0: store default */
 	size_t max_bytes;
+	const char *prefix;
+	int keep;
 };
 
-static int DD_WUR run_micro(const struct micro_opts *o)
+/* The store's defaults, with the average overridden when asked. */
+static void store_opts(const struct opts *o, seg_opts *so)
+{
+	memset(so, 0, sizeof(*so));
+	seg_opts_init(so);
+	if (o->chunk_kib) {
+		so->chunk_avg = o->chunk_kib * 1024;
+		so->chunk_min = so->chunk_avg / 4;
+		so->chunk_max = so->chunk_avg * 8;
+	}
+}
+
+/* Chunk params as the store would derive them from so (see seg.h). */
+static seg_chunk_params chunk_params_of(const seg_opts *so)
+{
+	seg_chunk_params p;
+
+	p.avg = so->chunk_avg ? so->chunk_avg : 8192;
+	p.min = so->chunk_min ? so->chunk_min : p.avg / 4;
+	p.max = so->chunk_max ? so->chunk_max : p.avg * 8;
+	return p;
+}
+
+/* ------------------------------------------------------------- micro */
+
+static int DD_WUR run_micro(const struct opts *o)
 {
 	struct blob b;
-	double sha[MAX_REPS], zc[MAX_REPS];
-	size_t zbytes = 0;
-	int rc;
+	seg_opts so;
+	seg_chunk_params cp;
+	double sha8[MAX_REPS], shac[MAX_REPS], chk[MAX_REPS], zc[MAX_REPS];
+	uint32_t *lens = NULL;
+	size_t zbytes = 0, nchunks = 0;
+	int level, rc, have_chunker = 1;
+	size_t region;
 
-	if ((rc = blob_load(o->file, o->max_bytes, &b)) != DD_OK) {
-		fprintf(stderr, "store: %s: %s\n", o->file, dd_strerror(rc));
+	store_opts(o, &so);
+	cp = chunk_params_of(&so);
+	level = so.zstd_level ? so.zstd_level : 1;
+	region = so.region_size ? so.region_size : 512 * 1024;
+	if ((rc = blob_load(o->files[0], o->max_bytes, &b)) != DD_OK) {
+		fprintf(stderr, "store: %s: %s\n", o->files[0], dd_strerror(rc));
 		return rc;
+	}
+	if ((lens = malloc((b.len / cp.min + 2) * sizeof(*lens))) == NULL) {
+		rc = DD_ENOMEM;
+		goto out;
 	}
 	printf("micro_bytes=%zu\n", b.len);
 	for (int i = 0; i < o->reps; i++) {
-		sha[i] = sha_pass(&b, 8192);
-		zc[i] = zstd_pass(&b, o->region, o->level, &zbytes);
-		if (sha[i] <= 0 || zc[i] <= 0) {
+		chk[i] = chunk_pass(&b, &cp, lens, &nchunks);
+		if (chk[i] <= 0)
+			have_chunker = 0;
+		sha8[i] = sha_evp_pass(&b, 8192);
+		shac[i] = have_chunker ? sha_chunks_pass(&b, lens, nchunks) : 1;
+		zc[i] = zstd_pass(&b, region, level, &zbytes);
+		if (sha8[i] <= 0 || zc[i] <= 0) {
 			rc = DD_EINTERNAL;
 			goto out;
 		}
-		sha[i] = (double)b.len / sha[i] / 1e9;
-		zc[i] = (double)b.len / zc[i] / MIB;
+		chk[i] = (double)b.len / chk[i] / 1e9;
+		sha8[i] = (double)b.len / sha8[i] / 1e9;
+		shac[i] = (double)b.len / shac[i] / 1e9;
+		zc[i] = (double)b.len / zc[i] / MB;
 	}
-	printf("sha256_8k_gbps=%.3f\n", median(sha, o->reps));
-	printf("zstd_level=%d\n", o->level);
-	printf("zstd_region_bytes=%zu\n", o->region);
+	printf("sha256_evp_8k_gbps=%.3f\n", median(sha8, o->reps));
+	if (have_chunker) {
+		printf("chunker_avg_bytes=%u\n", cp.avg);
+		printf("chunker_gbps=%.3f\n", median(chk, o->reps));
+		printf("chunker_mean_chunk_bytes=%.0f\n",
+		       nchunks ? (double)b.len / (double)nchunks : 0);
+		printf("sha256_chunks_gbps=%.3f\n", median(shac, o->reps));
+	} else {
+		printf("chunker_status=pending\n");
+	}
+	printf("zstd_level=%d\n", level);
+	printf("zstd_region_bytes=%zu\n", region);
 	printf("zstd_compress_mbps=%.1f\n", median(zc, o->reps));
 	printf("zstd_ratio=%.4f\n", b.len ? (double)zbytes / (double)b.len : 0);
 out:
+	free(lens);
 	free(b.data);
 	return rc;
+}
+
+/* ------------------------------------------------------------ ingest */
+
+/* Figures of one ingest sequence (one fresh store). */
+struct ingest_run {
+	double mbps[MAX_FILES + 1];     /* [0] new, [1] dup, [k+1] file k */
+	double cpu_mbps[MAX_FILES + 1]; /* same, per CPU second */
+	double total_secs;              /* files 0..n-1, duplicate excluded */
+	double read_mbps;
+	double open_secs;
+	double dup_reads_per_1000;      /* LMDB reads per 1000 chunks, dup */
+	double dup_chunks_dup_pct;      /* dup stream chunks deduplicated, % */
+	uint64_t stored_bytes;          /* container bytes (stats) */
+	uint64_t disk_bytes;            /* whole store dir, as du would say */
+	uint64_t logical_bytes;         /* files 0..n-1 */
+	uint64_t chunks_in;
+};
+
+static uint64_t disk_total;
+
+static int du_cb(const char *path, const struct stat *st, int flag,
+		 struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	/* Apparent size, but allocated size for sparse files (LMDB map). */
+	if (flag == FTW_F)
+		disk_total += DD_MIN((uint64_t)st->st_size,
+				     (uint64_t)st->st_blocks * 512);
+	return 0;
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag,
+		 struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Bytes the directory tree occupies (see du_cb). */
+static uint64_t dir_bytes(const char *dir)
+{
+	disk_total = 0;
+	if (nftw(dir, du_cb, 16, FTW_PHYS) != 0)
+		return 0;
+	return disk_total;
+}
+
+/*
+ * Writes blob b as (unit "bench", key) in IO_PIECE parts and commits.
+ * Sets *wall and *cpu to the seconds it took. Returns a dd_rc.
+ */
+static int DD_WUR put_object(seg_store *s, const char *key,
+			     const struct blob *b, double *wall, double *cpu)
+{
+	seg_writer *w = NULL;
+	seg_stat st;
+	struct stamp t0 = stamp_now();
+	int rc;
+
+	if ((rc = seg_writer_open(s, "bench", dd_str_c(key), &w)) != DD_OK)
+		goto out;
+	for (size_t off = 0; off < b->len; off += IO_PIECE) {
+		rc = seg_writer_write(w, b->data + off,
+				      DD_MIN(IO_PIECE, b->len - off));
+		if (rc != DD_OK)
+			goto out;
+	}
+	if ((rc = seg_writer_commit(w, NULL, &st)) != DD_OK)
+		goto out;
+	*wall = wall_since(t0);
+	*cpu = stamp_now().cpu_s - t0.cpu_s;
+	if (st.size != b->len) {
+		fprintf(stderr, "store: %s committed %llu bytes of %zu\n", key,
+			(unsigned long long)st.size, b->len);
+		rc = DD_ECORRUPT;
+	}
+out:
+	seg_writer_free(w);
+	return rc;
+}
+
+/*
+ * Reads (unit "bench", key) back in IO_PIECE parts and compares it with b.
+ * Sets *wall to the seconds the reads took (the comparison is not timed).
+ * DD_ECORRUPT if any byte differs.
+ */
+static int DD_WUR get_object(seg_store *s, const char *key,
+			     const struct blob *b, double *wall)
+{
+	seg_reader *r = NULL;
+	unsigned char *buf = malloc(b->len ? b->len : 1);
+	uint64_t off = 0;
+	struct stamp t0;
+	int rc;
+
+	if (buf == NULL)
+		return DD_ENOMEM;
+	t0 = stamp_now();
+	if ((rc = seg_reader_open(s, "bench", dd_str_c(key), &r)) != DD_OK)
+		goto out;
+	while (off < b->len) {
+		size_t got = 0;
+		rc = seg_reader_pread(r, buf + off,
+				      DD_MIN(IO_PIECE, b->len - off), off, &got);
+		if (rc != DD_OK)
+			goto out;
+		if (got == 0) {
+			rc = DD_ECORRUPT; /* object shorter than the file */
+			goto out;
+		}
+		off += got;
+	}
+	*wall = wall_since(t0);
+	if (memcmp(buf, b->data, b->len) != 0) {
+		fprintf(stderr, "store: %s read back differs\n", key);
+		rc = DD_ECORRUPT;
+	}
+out:
+	seg_reader_free(r);
+	free(buf);
+	return rc;
+}
+
+/* Loads file i of o, reporting errors. */
+static int DD_WUR load_nth(const struct opts *o, int i, struct blob *b)
+{
+	int rc = blob_load(o->files[i], SIZE_MAX, b);
+
+	if (rc != DD_OK)
+		fprintf(stderr, "store: %s: %s\n", o->files[i], dd_strerror(rc));
+	return rc;
+}
+
+/* Ingests file i as key "gen<i>" (or "dup" when dup) into s; fills r. */
+static int DD_WUR ingest_one(const struct opts *o, seg_store *s, int i,
+			     int dup, struct ingest_run *r)
+{
+	struct blob b;
+	seg_stats before, after;
+	char key[32];
+	double wall = 0, cpu = 0;
+	int slot = dup ? 1 : (i == 0 ? 0 : i + 1);
+	int rc;
+
+	if ((rc = load_nth(o, i, &b)) != DD_OK)
+		return rc;
+	snprintf(key, sizeof(key), dup ? "dup%d" : "gen%d", i);
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	seg_store_stats(s, &before);
+	if ((rc = put_object(s, key, &b, &wall, &cpu)) != DD_OK) {
+		fprintf(stderr, "store: writing %s: %s\n", key, dd_strerror(rc));
+		goto out;
+	}
+	seg_store_stats(s, &after);
+	r->mbps[slot] = (double)b.len / MB / wall;
+	r->cpu_mbps[slot] = cpu > 0 ? (double)b.len / MB / cpu : 0;
+	if (dup) {
+		uint64_t n = after.chunks_in - before.chunks_in;
+		r->dup_reads_per_1000 = n ? 1000.0 *
+			(double)(after.lmdb_reads - before.lmdb_reads) / (double)n : -1;
+		r->dup_chunks_dup_pct = n ? 100.0 *
+			(double)(after.chunks_dup - before.chunks_dup) / (double)n : -1;
+	} else {
+		r->total_secs += wall;
+		r->logical_bytes += b.len;
+	}
+out:
+	free(b.data);
+	return rc;
+}
+
+/* Reopens the store and reads the newest file back; fills r. */
+static int DD_WUR read_newest(const struct opts *o, const char *dir,
+			      const seg_opts *so, seg_store **sp,
+			      struct ingest_run *r)
+{
+	struct blob b;
+	char key[32];
+	struct stamp t0;
+	double wall = 0;
+	int last = o->nfiles - 1;
+	int rc;
+
+	seg_store_close(*sp);
+	*sp = NULL;
+	t0 = stamp_now();
+	if ((rc = seg_store_open(dir, so, sp)) != DD_OK)
+		return rc;
+	r->open_secs = wall_since(t0);
+	if ((rc = load_nth(o, last, &b)) != DD_OK)
+		return rc;
+	snprintf(key, sizeof(key), "gen%d", last);
+	if ((rc = get_object(*sp, key, &b, &wall)) == DD_OK)
+		r->read_mbps = (double)b.len / MB / wall;
+	else
+		fprintf(stderr, "store: reading %s: %s\n", key, dd_strerror(rc));
+	free(b.data);
+	return rc;
+}
+
+/* One full sequence in a fresh store under dir. */
+static int DD_WUR ingest_sequence(const struct opts *o, const char *dir,
+				  struct ingest_run *r)
+{
+	seg_store *s = NULL;
+	seg_opts so;
+	seg_stats st;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	store_opts(o, &so);
+	if ((rc = seg_store_open(dir, &so, &s)) != DD_OK) {
+		fprintf(stderr, "store: open %s: %s\n", dir, dd_strerror(rc));
+		return rc;
+	}
+	if ((rc = seg_unit_create(s, "bench", NULL)) != DD_OK)
+		goto out;
+	if ((rc = ingest_one(o, s, 0, 0, r)) != DD_OK ||
+	    (rc = ingest_one(o, s, 0, 1, r)) != DD_OK)
+		goto out;
+	for (int i = 1; i < o->nfiles; i++)
+		if ((rc = ingest_one(o, s, i, 0, r)) != DD_OK)
+			goto out;
+	memset(&st, 0, sizeof(st));
+	seg_store_stats(s, &st);
+	r->stored_bytes = st.bytes_stored;
+	r->chunks_in = st.chunks_in;
+	if ((rc = read_newest(o, dir, &so, &s, r)) != DD_OK)
+		goto out;
+	seg_store_close(s);
+	s = NULL;
+	r->disk_bytes = dir_bytes(dir);
+out:
+	if (rc != DD_OK)
+		fprintf(stderr, "store: ingest sequence: %s\n", dd_strerror(rc));
+	seg_store_close(s);
+	return rc;
+}
+
+/* Prints the medians of field f over runs[0..n) as prefix+name. */
+#define PRINT_MEDIAN(name, fmt, f)                                           \
+	do {                                                                 \
+		double v_[MAX_REPS];                                         \
+		for (int k_ = 0; k_ < n; k_++)                               \
+			v_[k_] = (double)(runs[k_].f);                       \
+		printf("%s" name "=" fmt "\n", o->prefix, median(v_, n));    \
+	} while (0)
+
+static void print_ingest(const struct opts *o, struct ingest_run *runs, int n)
+{
+	seg_opts so;
+
+	store_opts(o, &so);
+	printf("%sstore_chunk_avg=%u\n", o->prefix, chunk_params_of(&so).avg);
+	printf("%sstore_reps=%d\n", o->prefix, n);
+	PRINT_MEDIAN("ingest_new_mbps", "%.1f", mbps[0]);
+	PRINT_MEDIAN("ingest_new_cpu_mbps", "%.1f", cpu_mbps[0]);
+	PRINT_MEDIAN("ingest_dup_mbps", "%.1f", mbps[1]);
+	PRINT_MEDIAN("ingest_dup_cpu_mbps", "%.1f", cpu_mbps[1]);
+	for (int i = 1; i < o->nfiles; i++) {
+		double v[MAX_REPS], c[MAX_REPS];
+		for (int k = 0; k < n; k++) {
+			v[k] = runs[k].mbps[i + 1];
+			c[k] = runs[k].cpu_mbps[i + 1];
+		}
+		printf("%singest_gen%d_mbps=%.1f\n", o->prefix, i, median(v, n));
+		printf("%singest_gen%d_cpu_mbps=%.1f\n", o->prefix, i,
+		       median(c, n));
+	}
+	PRINT_MEDIAN("ingest_total_secs", "%.3f", total_secs);
+	PRINT_MEDIAN("ingest_all_gens_mbps", "%.1f",
+		     logical_bytes / MB / runs[k_].total_secs);
+	PRINT_MEDIAN("read_newest_mbps", "%.1f", read_mbps);
+	PRINT_MEDIAN("store_reopen_secs", "%.3f", open_secs);
+	PRINT_MEDIAN("lmdb_reads_per_1000_chunks_dup", "%.2f",
+		     dup_reads_per_1000);
+	PRINT_MEDIAN("dup_stream_chunks_deduped_pct", "%.2f",
+		     dup_chunks_dup_pct);
+	PRINT_MEDIAN("logical_bytes", "%.0f", logical_bytes);
+	PRINT_MEDIAN("chunks_in", "%.0f", chunks_in);
+	PRINT_MEDIAN("stored_container_bytes", "%.0f", stored_bytes);
+	PRINT_MEDIAN("stored_disk_bytes", "%.0f", disk_bytes);
+	PRINT_MEDIAN("stored_ratio", "%.4f",
+		     disk_bytes / (double)runs[k_].logical_bytes);
+}
+
+static int DD_WUR run_ingest(const struct opts *o)
+{
+	struct ingest_run runs[MAX_REPS];
+	char dir[4096];
+	int rc = DD_OK;
+
+	for (int i = 0; i < o->reps; i++) {
+		snprintf(dir, sizeof(dir), "%s/rep%d", o->dir, i);
+		if ((rc = dd_mkdir_p(dir, 0700)) != DD_OK)
+			break;
+		rc = ingest_sequence(o, dir, &runs[i]);
+		if (!o->keep)
+			(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		if (rc != DD_OK)
+			break;
+	}
+	if (rc != DD_OK) {
+		printf("%sstore_status=\"failed: %s\"\n", o->prefix,
+		       dd_strerror(rc));
+		return rc;
+	}
+	print_ingest(o, runs, o->reps);
+	return DD_OK;
 }
 
 /* -------------------------------------------------------------- main */
@@ -218,8 +689,9 @@ out:
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: store micro FILE [--reps N] [--level L] "
-		"[--region BYTES] [--max-mb M]\n");
+		"usage: store micro FILE [--reps N] [--max-mb M] [--chunk-kib K]\n"
+		"       store ingest DIR FILE... [--reps N] [--chunk-kib K] "
+		"[--prefix P] [--keep]\n");
 	exit(2);
 }
 
@@ -235,29 +707,55 @@ static long arg_long(const char *s, long lo, long hi)
 	return v;
 }
 
-int main(int argc, char **argv)
+/* Parses argv[first..] into o (positional args are files). */
+static void parse_args(int argc, char **argv, int first, struct opts *o)
 {
-	struct micro_opts mo = {
-		.reps = 5, .level = 3, .region = 256 * 1024,
-		.max_bytes = 256u << 20,
-	};
-
-	if (argc < 3 || strcmp(argv[1], "micro") != 0)
-		usage();
-	mo.file = argv[2];
-	for (int i = 3; i < argc; i += 2) {
+	for (int i = first; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--keep") == 0) {
+			o->keep = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			if (o->nfiles >= MAX_FILES)
+				usage();
+			o->files[o->nfiles++] = a;
+			continue;
+		}
 		if (i + 1 >= argc)
 			usage();
-		if (strcmp(argv[i], "--reps") == 0)
-			mo.reps = (int)arg_long(argv[i + 1], 1, MAX_REPS);
-		else if (strcmp(argv[i], "--level") == 0)
-			mo.level = (int)arg_long(argv[i + 1], -5, 22);
-		else if (strcmp(argv[i], "--region") == 0)
-			mo.region = (size_t)arg_long(argv[i + 1], 4096, 64L << 20);
-		else if (strcmp(argv[i], "--max-mb") == 0)
-			mo.max_bytes = (size_t)arg_long(argv[i + 1], 1, 1L << 20) << 20;
+		if (strcmp(a, "--reps") == 0)
+			o->reps = (int)arg_long(argv[++i], 1, MAX_REPS);
+		else if (strcmp(a, "--chunk-kib") == 0)
+			o->chunk_kib = (uint32_t)arg_long(argv[++i], 0, 4096);
+		else if (strcmp(a, "--max-mb") == 0)
+			o->max_bytes = (size_t)arg_long(argv[++i], 1, 1L << 20) << 20;
+		else if (strcmp(a, "--prefix") == 0)
+			o->prefix = argv[++i];
 		else
 			usage();
 	}
-	return run_micro(&mo) == DD_OK ? 0 : 1;
+	if (o->nfiles < 1)
+		usage();
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .reps = 5, .max_bytes = 256u << 20, .prefix = "" };
+
+	if (argc < 3)
+		usage();
+	dd_log_set_level(DD_LOG_WARN);
+	if (strcmp(argv[1], "micro") == 0) {
+		parse_args(argc, argv, 2, &o);
+		return run_micro(&o) == DD_OK ? 0 : 1;
+	}
+	if (strcmp(argv[1], "ingest") == 0) {
+		o.reps = 1;
+		o.dir = argv[2];
+		parse_args(argc, argv, 3, &o);
+		return run_ingest(&o) == DD_OK ? 0 : 1;
+	}
+	usage();
+	return 2;
 }
