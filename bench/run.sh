@@ -101,6 +101,13 @@ else
 	note "restic baseline skipped"
 fi
 
+# --- chunk-size study, model: unique chunks compressed as the store would
+# (no metadata, no store code beyond the chunker and fingerprint)
+for k in $BENCH_CHUNK_KIB; do
+	"$BINDIR/bench/store" dedup "${gens[@]}" --chunk-kib "$k" --prefix "avg${k}k_" |
+		while IFS='=' read -r key v; do emit "$key" "$v"; done || true
+done
+
 # --- the store: default chunk size, medians of BENCH_STORE_REPS fresh stores
 # store_ingest PREFIX REPS [--chunk-kib K]: prints the figures or a status.
 store_ingest() {

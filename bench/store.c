@@ -9,6 +9,11 @@
  *       real chunks (the store's code path); libzstd compressing the same
  *       data at the store's default level and region size.
  *
+ *   store dedup FILE... [--chunk-kib K] [--prefix P]
+ *       A store-independent model of the chunk-size study: chunks and
+ *       fingerprints the files in order, keeps the first copy of each chunk
+ *       and compresses those in store-sized regions (see run_dedup).
+ *
  *   store ingest DIR FILE... [--reps N] [--chunk-kib K] [--prefix P]
  *       Creates a fresh store in DIR/rep<i> (removed afterwards unless
  *       --keep) with average chunk K KiB (0: the store's default) and
@@ -370,6 +375,192 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------- dedup */
+
+/*
+ * A model of what the store keeps, independent of the store's code: the
+ * files are chunked with seg_chunker_* and seg_fingerprint, unique chunks
+ * (first occurrence of a fingerprint) are packed into regions of the
+ * store's region size and compressed with zstd at the store's level. The
+ * result is the data the containers must hold, without any metadata: a
+ * lower bound for the real store and a cross-check of the chunk-size study.
+ */
+
+/* Open-addressing set of fingerprints (power-of-two slots, zero = empty). */
+struct fpset {
+	uint8_t (*slot)[SEG_FP_LEN];
+	size_t cap, n;
+};
+
+static int DD_WUR fpset_grow(struct fpset *s)
+{
+	size_t ncap = s->cap ? s->cap * 2 : 1u << 16;
+	uint8_t (*ns)[SEG_FP_LEN] = calloc(ncap, SEG_FP_LEN);
+	static const uint8_t zero[SEG_FP_LEN];
+
+	if (ns == NULL)
+		return DD_ENOMEM;
+	for (size_t i = 0; i < s->cap; i++) {
+		size_t h;
+		if (memcmp(s->slot[i], zero, SEG_FP_LEN) == 0)
+			continue;
+		memcpy(&h, s->slot[i], sizeof(h));
+		for (h &= ncap - 1; memcmp(ns[h], zero, SEG_FP_LEN) != 0;
+		     h = (h + 1) & (ncap - 1))
+			;
+		memcpy(ns[h], s->slot[i], SEG_FP_LEN);
+	}
+	free(s->slot);
+	s->slot = ns;
+	s->cap = ncap;
+	return DD_OK;
+}
+
+/* Inserts fp; sets *added to 1 if it was not there. DD_ENOMEM. */
+static int DD_WUR fpset_add(struct fpset *s, const uint8_t *fp, int *added)
+{
+	static const uint8_t zero[SEG_FP_LEN];
+	size_t h;
+	int rc;
+
+	*added = 0;
+	if (2 * (s->n + 1) > s->cap && (rc = fpset_grow(s)) != DD_OK)
+		return rc;
+	memcpy(&h, fp, sizeof(h));
+	for (h &= s->cap - 1; memcmp(s->slot[h], zero, SEG_FP_LEN) != 0;
+	     h = (h + 1) & (s->cap - 1))
+		if (memcmp(s->slot[h], fp, SEG_FP_LEN) == 0)
+			return DD_OK;
+	memcpy(s->slot[h], fp, SEG_FP_LEN);
+	s->n++;
+	*added = 1;
+	return DD_OK;
+}
+
+/* Unique chunks waiting to be compressed as one region. */
+struct region_acc {
+	unsigned char *buf, *dst;
+	size_t len, cap, dst_cap;
+	int level;
+	ZSTD_CCtx *cctx;
+	uint64_t stored; /* compressed (or raw when larger) bytes so far */
+};
+
+static int DD_WUR region_flush(struct region_acc *r)
+{
+	size_t z;
+
+	if (r->len == 0)
+		return DD_OK;
+	z = ZSTD_compressCCtx(r->cctx, r->dst, r->dst_cap, r->buf, r->len,
+			      r->level);
+	if (ZSTD_isError(z))
+		return DD_EINTERNAL;
+	r->stored += DD_MIN(z, r->len);
+	r->len = 0;
+	return DD_OK;
+}
+
+/* Appends a unique chunk (len <= cap), flushing a full region first. */
+static int DD_WUR region_add(struct region_acc *r, const void *p, size_t len)
+{
+	int rc;
+
+	if (r->len + len > r->cap && (rc = region_flush(r)) != DD_OK)
+		return rc;
+	memcpy(r->buf + r->len, p, len);
+	r->len += len;
+	return DD_OK;
+}
+
+struct dedup_totals {
+	uint64_t logical, chunks, unique_chunks, unique_bytes;
+};
+
+/* Chunks, fingerprints and dedups one file into set/acc/t. */
+static int DD_WUR dedup_file(const char *path, const seg_chunk_params *cp,
+			     struct fpset *set, struct region_acc *acc,
+			     struct dedup_totals *t)
+{
+	struct blob b;
+	uint32_t *lens = NULL;
+	size_t n = 0, off = 0;
+	uint8_t fp[SEG_FP_LEN];
+	int rc, added;
+
+	if ((rc = blob_load(path, SIZE_MAX, &b)) != DD_OK)
+		return rc;
+	if ((lens = malloc((b.len / cp->min + 2) * sizeof(*lens))) == NULL) {
+		rc = DD_ENOMEM;
+		goto out;
+	}
+	if (chunk_pass(&b, cp, lens, &n) < 0) {
+		rc = DD_ENOTSUP;
+		goto out;
+	}
+	for (size_t i = 0; i < n; off += lens[i], i++) {
+		seg_fingerprint(b.data + off, lens[i], fp);
+		if ((rc = fpset_add(set, fp, &added)) != DD_OK)
+			goto out;
+		if (!added)
+			continue;
+		t->unique_chunks++;
+		t->unique_bytes += lens[i];
+		if ((rc = region_add(acc, b.data + off, lens[i])) != DD_OK)
+			goto out;
+	}
+	t->chunks += n;
+	t->logical += b.len;
+out:
+	free(lens);
+	free(b.data);
+	return rc;
+}
+
+static int DD_WUR run_dedup(const struct opts *o)
+{
+	seg_opts so;
+	seg_chunk_params cp;
+	struct fpset set = { 0 };
+	struct region_acc acc = { 0 };
+	struct dedup_totals t = { 0 };
+	int rc = DD_ENOMEM;
+
+	store_opts(o, &so);
+	cp = chunk_params_of(&so);
+	acc.level = so.zstd_level ? so.zstd_level : 1;
+	acc.cap = DD_MAX((size_t)(so.region_size ? so.region_size : 512 * 1024),
+			 (size_t)cp.max);
+	acc.dst_cap = ZSTD_compressBound(acc.cap);
+	acc.buf = malloc(acc.cap);
+	acc.dst = malloc(acc.dst_cap);
+	acc.cctx = ZSTD_createCCtx();
+	if (acc.buf == NULL || acc.dst == NULL || acc.cctx == NULL)
+		goto out;
+	for (int i = 0; i < o->nfiles; i++)
+		if ((rc = dedup_file(o->files[i], &cp, &set, &acc, &t)) != DD_OK)
+			goto out;
+	if ((rc = region_flush(&acc)) != DD_OK)
+		goto out;
+	printf("%smodel_chunk_avg=%u\n", o->prefix, cp.avg);
+	printf("%smodel_chunks=%llu\n", o->prefix, (unsigned long long)t.chunks);
+	printf("%smodel_unique_chunks=%llu\n", o->prefix,
+	       (unsigned long long)t.unique_chunks);
+	printf("%smodel_unique_ratio=%.4f\n", o->prefix,
+	       (double)t.unique_bytes / (double)t.logical);
+	printf("%smodel_stored_ratio=%.4f\n", o->prefix,
+	       (double)acc.stored / (double)t.logical);
+out:
+	if (rc != DD_OK)
+		printf("%smodel_status=\"failed: %s\"\n", o->prefix,
+		       dd_strerror(rc));
+	ZSTD_freeCCtx(acc.cctx);
+	free(acc.buf);
+	free(acc.dst);
+	free(set.slot);
+	return rc;
+}
+
 /* ------------------------------------------------------------ ingest */
 
 /* Figures of one ingest sequence (one fresh store). */
@@ -690,6 +881,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: store micro FILE [--reps N] [--max-mb M] [--chunk-kib K]\n"
+		"       store dedup FILE... [--chunk-kib K] [--prefix P]\n"
 		"       store ingest DIR FILE... [--reps N] [--chunk-kib K] "
 		"[--prefix P] [--keep]\n");
 	exit(2);
@@ -749,6 +941,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "micro") == 0) {
 		parse_args(argc, argv, 2, &o);
 		return run_micro(&o) == DD_OK ? 0 : 1;
+	}
+	if (strcmp(argv[1], "dedup") == 0) {
+		parse_args(argc, argv, 2, &o);
+		return run_dedup(&o) == DD_OK ? 0 : 1;
 	}
 	if (strcmp(argv[1], "ingest") == 0) {
 		o.reps = 1;
