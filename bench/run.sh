@@ -90,6 +90,7 @@ if [ "$BENCH_RESTIC" = 1 ] && command -v restic >/dev/null; then
 		restic backup --quiet --host bench "${gens[$g]}" >/dev/null
 		t=$(calc "$(now) - $t0")
 		emit "restic_gen${g}_secs" "$t"
+		emit "restic_gen${g}_repo_bytes" "$(du -sb "$RESTIC_REPOSITORY" | cut -f1)"
 		total=$(calc "$total + $t")
 	done
 	emit restic_total_secs "$total"
