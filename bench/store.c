@@ -537,12 +537,16 @@ static int DD_WUR run_dedup(const struct opts *o)
 	acc.cctx = ZSTD_createCCtx();
 	if (acc.buf == NULL || acc.dst == NULL || acc.cctx == NULL)
 		goto out;
-	for (int i = 0; i < o->nfiles; i++)
+	printf("%smodel_chunk_avg=%u\n", o->prefix, cp.avg);
+	for (int i = 0; i < o->nfiles; i++) {
+		uint64_t before = t.unique_bytes;
 		if ((rc = dedup_file(o->files[i], &cp, &set, &acc, &t)) != DD_OK)
 			goto out;
+		printf("%smodel_gen%d_new_bytes=%llu\n", o->prefix, i,
+		       (unsigned long long)(t.unique_bytes - before));
+	}
 	if ((rc = region_flush(&acc)) != DD_OK)
 		goto out;
-	printf("%smodel_chunk_avg=%u\n", o->prefix, cp.avg);
 	printf("%smodel_chunks=%llu\n", o->prefix, (unsigned long long)t.chunks);
 	printf("%smodel_unique_chunks=%llu\n", o->prefix,
 	       (unsigned long long)t.unique_chunks);
