@@ -15,7 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_INPUT (1 << 20)
+#define REPLAY_MAX_INPUT (1 << 20)
 #define MAX_SEEDS 256
 
 static uint8_t *seeds[MAX_SEEDS];
@@ -39,12 +39,12 @@ static void run_file(const char *path)
 
 	if (!f)
 		return;
-	buf = malloc(MAX_INPUT);
+	buf = malloc(REPLAY_MAX_INPUT);
 	if (!buf) {
 		fclose(f);
 		return;
 	}
-	n = fread(buf, 1, MAX_INPUT, f);
+	n = fread(buf, 1, REPLAY_MAX_INPUT, f);
 	fclose(f);
 	LLVMFuzzerTestOneInput(buf, n);
 	if (nseeds < MAX_SEEDS) {
