@@ -21,7 +21,9 @@
  *       again (duplicate data), then FILE 2..n (mutated generations).
  *       Then reopens the store and reads the last FILE back, checking every
  *       byte. Figures are medians over N fresh stores (default 1) and carry
- *       the prefix P.
+ *       the prefix P. --digests all makes the writers also compute MD5 and
+ *       SHA-256 of the whole content, as the S3 path does (default none,
+ *       as DDP does: the store's own cost).
  *
  * Speeds are wall clock (monotonic) and, where named *_cpu_*, per second of
  * CPU time of the whole process (all its threads): on a shared machine the
@@ -291,6 +293,7 @@ struct opts {
 	size_t max_bytes;
 	const char *prefix;
 	int keep;
+	uint32_t digests; /* SEG_STAT_* the writers compute (ingest) */
 };
 
 /* The store's defaults, with the average overridden when asked. */
@@ -618,18 +621,21 @@ static uint64_t dir_bytes(const char *dir)
 }
 
 /*
- * Writes blob b as (unit "bench", key) in IO_PIECE parts and commits.
+ * Writes blob b as (unit "bench", key) in IO_PIECE parts and commits,
+ * computing the whole-content digests given (SEG_STAT_* bits; 0 = none).
  * Sets *wall and *cpu to the seconds it took. Returns a dd_rc.
  */
 static int DD_WUR put_object(seg_store *s, const char *key,
-			     const struct blob *b, double *wall, double *cpu)
+			     const struct blob *b, uint32_t digests,
+			     double *wall, double *cpu)
 {
 	seg_writer *w = NULL;
 	seg_stat st;
 	struct stamp t0 = stamp_now();
 	int rc;
 
-	if ((rc = seg_writer_open(s, "bench", dd_str_c(key), &w)) != DD_OK)
+	if ((rc = seg_writer_open(s, "bench", dd_str_c(key), &w)) != DD_OK ||
+	    (rc = seg_writer_set_digests(w, digests)) != DD_OK)
 		goto out;
 	for (size_t off = 0; off < b->len; off += IO_PIECE) {
 		rc = seg_writer_write(w, b->data + off,
@@ -721,7 +727,7 @@ static int DD_WUR ingest_one(const struct opts *o, seg_store *s, int i,
 	memset(&before, 0, sizeof(before));
 	memset(&after, 0, sizeof(after));
 	seg_store_stats(s, &before);
-	if ((rc = put_object(s, key, &b, &wall, &cpu)) != DD_OK) {
+	if ((rc = put_object(s, key, &b, o->digests, &wall, &cpu)) != DD_OK) {
 		fprintf(stderr, "store: writing %s: %s\n", key, dd_strerror(rc));
 		goto out;
 	}
@@ -827,6 +833,7 @@ static void print_ingest(const struct opts *o, struct ingest_run *runs, int n)
 	store_opts(o, &so);
 	printf("%sstore_chunk_avg=%u\n", o->prefix, chunk_params_of(&so).avg);
 	printf("%sstore_reps=%d\n", o->prefix, n);
+	printf("%sstore_digests=%s\n", o->prefix, o->digests ? "all" : "none");
 	PRINT_MEDIAN("ingest_new_mbps", "%.1f", mbps[0]);
 	PRINT_MEDIAN("ingest_new_cpu_mbps", "%.1f", cpu_mbps[0]);
 	PRINT_MEDIAN("ingest_dup_mbps", "%.1f", mbps[1]);
@@ -891,7 +898,7 @@ static void usage(void)
 		"usage: store micro FILE [--reps N] [--max-mb M] [--chunk-kib K]\n"
 		"       store dedup FILE... [--chunk-kib K] [--prefix P]\n"
 		"       store ingest DIR FILE... [--reps N] [--chunk-kib K] "
-		"[--prefix P] [--keep]\n");
+		"[--prefix P] [--digests none|all] [--keep]\n");
 	exit(2);
 }
 
@@ -932,6 +939,9 @@ static void parse_args(int argc, char **argv, int first, struct opts *o)
 			o->max_bytes = (size_t)arg_long(argv[++i], 1, 1L << 20) << 20;
 		else if (strcmp(a, "--prefix") == 0)
 			o->prefix = argv[++i];
+		else if (strcmp(a, "--digests") == 0)
+			o->digests = strcmp(argv[++i], "all") == 0 ?
+				SEG_STAT_MD5 | SEG_STAT_SHA256 : 0;
 		else
 			usage();
 	}
