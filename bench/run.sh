@@ -13,6 +13,7 @@
 #   BENCH_REPS        repetitions of the cheap in-memory figures [5]
 #   BENCH_STORE_REPS  repetitions of the default-size store ingest [3]
 #   BENCH_CHUNK_KIB   average chunk sizes for the study ["8 16 32"]
+#   BENCH_STUDY_REPS  fresh stores per size in the study [1]
 #   BENCH_RESTIC      1 to run the restic baseline [1]
 #   BENCH_KEEP        1 to keep the scratch stores and restic repository [0]
 set -euo pipefail
@@ -23,6 +24,7 @@ export BENCH_MB=${BENCH_MB:-512} BENCH_GENS=${BENCH_GENS:-4} BENCH_SEED=${BENCH_
 BENCH_REPS=${BENCH_REPS:-5}
 BENCH_STORE_REPS=${BENCH_STORE_REPS:-3}
 BENCH_CHUNK_KIB=${BENCH_CHUNK_KIB:-8 16 32}
+BENCH_STUDY_REPS=${BENCH_STUDY_REPS:-1}
 BENCH_RESTIC=${BENCH_RESTIC:-1}
 BENCH_KEEP=${BENCH_KEEP:-0}
 
@@ -130,7 +132,7 @@ if [ "$store_ok" = 1 ]; then
 	# ratios to baselines measured above, in this run
 	emit ratio_ingest_new_vs_zstd "$(calc "$(get ingest_new_mbps) / $(get zstd_compress_mbps)")"
 	emit ratio_ingest_dup_vs_openssl_sha256 "$(calc "$(get ingest_dup_mbps) / 1000 / $(get openssl_sha256_8k_gbps)")"
-	emit ratio_read_vs_zstd_baseline_ingest "$(calc "$(get read_newest_mbps) / $(get zstd_compress_mbps)")"
+	emit ratio_read_vs_zstd_decompress "$(calc "$(get read_newest_mbps) / $(get zstd_decompress_mbps)")"
 	if [ -n "$(get restic_repo_bytes)" ]; then
 		emit ratio_stored_vs_restic "$(calc "$(get stored_disk_bytes) / $(get restic_repo_bytes)")"
 		emit ratio_ingest_vs_restic "$(calc "$(get ingest_all_gens_mbps) / $(get restic_ingest_mbps)")"
@@ -150,7 +152,7 @@ if [ "$store_ok" = 1 ]; then
 
 	# chunk-size study: one fresh store per average size
 	for k in $BENCH_CHUNK_KIB; do
-		store_ingest "avg${k}k_" 1 --chunk-kib "$k" || true
+		store_ingest "avg${k}k_" "$BENCH_STUDY_REPS" --chunk-kib "$k" || true
 	done
 else
 	emit store_status pending

@@ -7,7 +7,8 @@
  *       SHA-256 through OpenSSL EVP in 8 KiB pieces (comparable to
  *       `openssl speed`) and through seg_fingerprint() over the chunker's
  *       real chunks (the store's code path); libzstd compressing the same
- *       data at the store's default level and region size.
+ *       data at the store's default level and region size, and
+ *       decompressing it again (the read path's baseline).
  *
  *   store dedup FILE... [--chunk-kib K] [--prefix P]
  *       A store-independent model of the chunk-size study: chunks and
@@ -249,36 +250,85 @@ static double chunk_pass(const struct blob *b, const seg_chunk_params *p,
 
 /* --------------------------------------------------------------- zstd */
 
+/* The blob compressed region by region, kept for the decompression pass. */
+struct zpack {
+	unsigned char *buf; /* n slots of slot bytes */
+	size_t slot, n, region;
+	size_t *zlen;       /* compressed length per region */
+	size_t total;       /* sum of min(zlen, raw length) */
+};
+
+static void zpack_release(struct zpack *z)
+{
+	free(z->buf);
+	free(z->zlen);
+	memset(z, 0, sizeof(*z));
+}
+
 /*
- * Compresses data in region-sized parts at level. Sets *out_bytes to the
- * compressed total (a region that does not shrink counts raw, as the store
- * keeps it). Returns elapsed seconds, negative on a zstd error.
+ * Compresses data in region-sized parts at level into z (allocated on the
+ * first call; release with zpack_release). z->total counts a region that
+ * does not shrink as raw, as the store keeps it. Returns elapsed seconds,
+ * negative on a zstd or allocation error.
  */
 static double zstd_pass(const struct blob *b, size_t region, int level,
-			size_t *out_bytes)
+			struct zpack *z)
 {
-	size_t cap = ZSTD_compressBound(region);
-	unsigned char *dst = malloc(cap);
 	ZSTD_CCtx *cctx = ZSTD_createCCtx();
 	struct stamp t0;
 	double t = -1;
 
-	*out_bytes = 0;
-	if (dst == NULL || cctx == NULL)
+	if (z->buf == NULL) {
+		z->region = region;
+		z->slot = ZSTD_compressBound(region);
+		z->n = (b->len + region - 1) / region;
+		z->buf = malloc(z->n * z->slot);
+		z->zlen = calloc(z->n, sizeof(*z->zlen));
+	}
+	if (cctx == NULL || z->buf == NULL || z->zlen == NULL)
 		goto out;
+	z->total = 0;
 	t0 = stamp_now();
-	for (size_t off = 0; off < b->len; off += region) {
-		size_t n = DD_MIN(region, b->len - off);
-		size_t r = ZSTD_compressCCtx(cctx, dst, cap, b->data + off, n,
-					     level);
+	for (size_t i = 0; i < z->n; i++) {
+		size_t off = i * region, n = DD_MIN(region, b->len - off);
+		size_t r = ZSTD_compressCCtx(cctx, z->buf + i * z->slot, z->slot,
+					     b->data + off, n, level);
 		if (ZSTD_isError(r))
 			goto out;
-		*out_bytes += DD_MIN(r, n);
+		z->zlen[i] = r;
+		z->total += DD_MIN(r, n);
 	}
 	t = wall_since(t0);
 out:
 	ZSTD_freeCCtx(cctx);
-	free(dst);
+	return t;
+}
+
+/*
+ * Decompresses every region of z (the read path's decompression cost) and
+ * checks the result against b. Returns seconds, negative on an error or a
+ * mismatch.
+ */
+static double zstd_dpass(const struct blob *b, const struct zpack *z)
+{
+	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	unsigned char *out = malloc(z->region);
+	struct stamp t0 = stamp_now();
+	double t = -1;
+
+	if (dctx == NULL || out == NULL)
+		goto out;
+	for (size_t i = 0; i < z->n; i++) {
+		size_t off = i * z->region, n = DD_MIN(z->region, b->len - off);
+		size_t r = ZSTD_decompressDCtx(dctx, out, z->region,
+					       z->buf + i * z->slot, z->zlen[i]);
+		if (ZSTD_isError(r) || r != n || out[n - 1] != b->data[off + n - 1])
+			goto out;
+	}
+	t = wall_since(t0);
+out:
+	ZSTD_freeDCtx(dctx);
+	free(out);
 	return t;
 }
 
@@ -327,8 +377,10 @@ static int DD_WUR run_micro(const struct opts *o)
 	seg_opts so;
 	seg_chunk_params cp;
 	double sha8[MAX_REPS], shac[MAX_REPS], chk[MAX_REPS], zc[MAX_REPS];
+	double zd[MAX_REPS];
+	struct zpack z = { 0 };
 	uint32_t *lens = NULL;
-	size_t zbytes = 0, nchunks = 0;
+	size_t nchunks = 0;
 	int level, rc, have_chunker = 1;
 	size_t region;
 
@@ -351,8 +403,9 @@ static int DD_WUR run_micro(const struct opts *o)
 			have_chunker = 0;
 		sha8[i] = sha_evp_pass(&b, 8192);
 		shac[i] = have_chunker ? sha_chunks_pass(&b, lens, nchunks) : 1;
-		zc[i] = zstd_pass(&b, region, level, &zbytes);
-		if (sha8[i] <= 0 || zc[i] <= 0) {
+		zc[i] = zstd_pass(&b, region, level, &z);
+		zd[i] = zc[i] > 0 ? zstd_dpass(&b, &z) : -1;
+		if (sha8[i] <= 0 || zc[i] <= 0 || zd[i] <= 0) {
 			rc = DD_EINTERNAL;
 			goto out;
 		}
@@ -360,6 +413,7 @@ static int DD_WUR run_micro(const struct opts *o)
 		sha8[i] = (double)b.len / sha8[i] / 1e9;
 		shac[i] = (double)b.len / shac[i] / 1e9;
 		zc[i] = (double)b.len / zc[i] / MB;
+		zd[i] = (double)b.len / zd[i] / MB;
 	}
 	printf("sha256_evp_8k_gbps=%.3f\n", median(sha8, o->reps));
 	if (have_chunker) {
@@ -374,8 +428,10 @@ static int DD_WUR run_micro(const struct opts *o)
 	printf("zstd_level=%d\n", level);
 	printf("zstd_region_bytes=%zu\n", region);
 	printf("zstd_compress_mbps=%.1f\n", median(zc, o->reps));
-	printf("zstd_ratio=%.4f\n", b.len ? (double)zbytes / (double)b.len : 0);
+	printf("zstd_decompress_mbps=%.1f\n", median(zd, o->reps));
+	printf("zstd_ratio=%.4f\n", (double)z.total / (double)b.len);
 out:
+	zpack_release(&z);
 	free(lens);
 	blob_free(&b);
 	return rc;
