@@ -472,27 +472,52 @@ out:
 	return rc;
 }
 
-int seg_region_read(seg_store *s, const seg_loc *loc, dd_buf *raw)
+void seg_rcache_init(seg_rcache *rc)
 {
-	char path[512];
-	dd_buf disk;
+	memset(rc, 0, sizeof(*rc));
+	dd_buf_init(&rc->raw, (size_t)1 << 30);
+	dd_buf_init(&rc->disk, (size_t)1 << 30);
+	rc->fd = -1;
+}
+
+void seg_rcache_release(seg_rcache *rc)
+{
+	dd_buf_release(&rc->raw);
+	dd_buf_release(&rc->disk);
+	if (rc->fd >= 0)
+		close(rc->fd);
+	rc->fd = -1;
+}
+
+int seg_region_read(seg_store *s, const seg_loc *loc, seg_rcache *rc)
+{
+	dd_buf *raw = &rc->raw, *disk = &rc->disk;
 	seg_region_hdr h;
 	const uint8_t *p;
-	int fd, rc;
+	int rc2;
 
-	dd_buf_init(&disk, (size_t)1 << 30);
-	seg_ctr_path(s, loc->ctr, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? DD_ECORRUPT : dd_rc_from_errno(errno);
-	if ((rc = dd_buf_reserve(&disk, loc->region_len)) != DD_OK ||
-	    (rc = dd_pread_all(fd, disk.data, loc->region_len,
-			       (off_t)loc->region_off)) != DD_OK)
+	rc->loc.ctr = 0;
+	if (rc->fd < 0 || rc->fd_ctr != loc->ctr) {
+		char path[512];
+
+		if (rc->fd >= 0)
+			close(rc->fd);
+		seg_ctr_path(s, loc->ctr, path, sizeof(path));
+		rc->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (rc->fd < 0)
+			return errno == ENOENT ? DD_ECORRUPT
+					       : dd_rc_from_errno(errno);
+		rc->fd_ctr = loc->ctr;
+	}
+	dd_buf_reset(disk);
+	if ((rc2 = dd_buf_reserve(disk, loc->region_len)) != DD_OK ||
+	    (rc2 = dd_pread_all(rc->fd, disk->data, loc->region_len,
+				(off_t)loc->region_off)) != DD_OK)
 		goto out;
-	p = (const uint8_t *)disk.data;
-	if ((rc = seg_region_hdr_parse(p, loc->region_len, &h)) != DD_OK)
+	p = (const uint8_t *)disk->data;
+	if ((rc2 = seg_region_hdr_parse(p, loc->region_len, &h)) != DD_OK)
 		goto out;
-	rc = DD_ECORRUPT;
+	rc2 = DD_ECORRUPT;
 	if ((uint64_t)SEG_REGION_HDR_LEN + h.stored_len +
 		    (uint64_t)h.n * SEG_REGION_ENT_LEN != loc->region_len ||
 	    XXH3_64bits(p + SEG_REGION_HDR_LEN, h.stored_len) !=
@@ -500,34 +525,32 @@ int seg_region_read(seg_store *s, const seg_loc *loc, dd_buf *raw)
 	    (uint64_t)loc->chunk_off + loc->chunk_len > h.raw_len)
 		goto out;
 	dd_buf_reset(raw);
-	if ((rc = dd_buf_reserve(raw, h.raw_len)) != DD_OK)
+	if ((rc2 = dd_buf_reserve(raw, h.raw_len)) != DD_OK)
 		goto out;
 	if (h.flags & SEG_REGION_ZSTD) {
 		size_t z = ZSTD_decompress(raw->data, h.raw_len,
 					   p + SEG_REGION_HDR_LEN,
 					   h.stored_len);
 		if (ZSTD_isError(z) || z != h.raw_len) {
-			rc = DD_ECORRUPT;
+			rc2 = DD_ECORRUPT;
 			goto out;
 		}
 	} else {
 		if (h.stored_len != h.raw_len) {
-			rc = DD_ECORRUPT;
+			rc2 = DD_ECORRUPT;
 			goto out;
 		}
 		memcpy(raw->data, p + SEG_REGION_HDR_LEN, h.raw_len);
 	}
 	raw->len = h.raw_len;
-	rc = DD_OK;
+	rc->loc = *loc;
+	rc2 = DD_OK;
 out:
-	if (rc == DD_ECORRUPT)
+	if (rc2 == DD_ECORRUPT)
 		dd_log(DD_LOG_ERROR, "container %016llx region @%llu: corrupt",
 		       (unsigned long long)loc->ctr,
 		       (unsigned long long)loc->region_off);
-	(void)s;
-	close(fd);
-	dd_buf_release(&disk);
-	return rc;
+	return rc2;
 }
 
 int seg_ctr_rec_get(seg_store *s, idx_txn *t, uint64_t id, seg_ctr_rec *rec)
@@ -544,6 +567,7 @@ int seg_ctr_rec_get(seg_store *s, idx_txn *t, uint64_t id, seg_ctr_rec *rec)
 		return DD_ECORRUPT;
 	rec->durable_len = get_u64((const uint8_t *)v.p);
 	rec->sealed = get_u32((const uint8_t *)v.p + 8);
+	rec->owner = get_u64((const uint8_t *)v.p + 16);
 	return DD_OK;
 }
 
@@ -554,5 +578,6 @@ int seg_ctr_rec_put(idx_txn *t, uint64_t id, const seg_ctr_rec *rec)
 	put_be64(k, id);
 	put_u64(v, rec->durable_len);
 	put_u32(v + 8, rec->sealed);
+	put_u64(v + 16, rec->owner);
 	return idx_put(t, IDX_DB_CTR, k, 8, v, sizeof(v), 0);
 }

@@ -23,8 +23,8 @@ struct seg_reader {
 	seg_stat st;
 	seg_locality lc;
 	rnode path[DEPTH];
-	dd_buf region, nodebuf, chunk;
-	seg_loc region_loc;
+	dd_buf nodebuf, chunk;
+	seg_rcache rc;
 	uint8_t chunk_fp[SEG_FP_LEN];
 	uint64_t chunk_start;
 	int chunk_valid;
@@ -67,7 +67,7 @@ int seg_reader_open(seg_store *s, const char *unit, dd_str key,
 	if (!r)
 		return DD_ENOMEM;
 	r->s = s;
-	dd_buf_init(&r->region, (size_t)1 << 30);
+	seg_rcache_init(&r->rc);
 	dd_buf_init(&r->nodebuf, (size_t)1 << 26);
 	dd_buf_init(&r->chunk, (size_t)1 << 27);
 	if ((rc = seg_stat_object(s, unit, key, &r->st)) != DD_OK) {
@@ -92,7 +92,7 @@ void seg_reader_free(seg_reader *r)
 		free(r->path[i].cum);
 	}
 	seg_locality_release(&r->lc);
-	dd_buf_release(&r->region);
+	seg_rcache_release(&r->rc);
 	dd_buf_release(&r->nodebuf);
 	dd_buf_release(&r->chunk);
 	free(r);
@@ -116,7 +116,7 @@ static int node_load(seg_reader *r, int d, const uint8_t *fp, uint64_t span)
 			return DD_ENOMEM;
 	}
 	if ((rc = seg_chunk_fetch_any(r->s, &r->lc, fp, &r->nodebuf,
-				      &r->region, &r->region_loc)) != DD_OK)
+				      &r->rc)) != DD_OK)
 		return rc;
 	/* a recipe node is identity: check it whole */
 	seg_fingerprint(r->nodebuf.data, r->nodebuf.len, real);
@@ -198,8 +198,8 @@ int seg_reader_pread(seg_reader *r, void *buf, size_t len, uint64_t off,
 			dd_buf_reset(&r->chunk);
 			if ((rc = dd_buf_reserve(&r->chunk, cl)) != DD_OK ||
 			    (rc = seg_chunk_fetch(r->s, &r->lc, fp, cl,
-						  r->chunk.data, &r->region,
-						  &r->region_loc)) != DD_OK)
+						  r->chunk.data,
+						  &r->rc)) != DD_OK)
 				return rc;
 			memcpy(r->chunk_fp, fp, SEG_FP_LEN);
 			r->chunk_start = cs;

@@ -63,8 +63,9 @@ int seg_loc_decode(const void *p, size_t n, seg_loc *l) DD_WUR;
 typedef struct seg_ctr_rec {
 	uint64_t durable_len; /* bytes fsynced and referenceable */
 	uint32_t sealed;      /* trailer written at durable_len - trailer */
+	uint64_t owner;       /* unit id whose writers wrote every chunk */
 } seg_ctr_rec;
-#define SEG_CTR_REC_LEN 16
+#define SEG_CTR_REC_LEN 24
 
 /* One (fp, loc) pair, as in a trailer or a locality list. */
 typedef struct seg_fploc {
@@ -97,6 +98,7 @@ typedef struct seg_ctr {
 	int fd;
 	uint64_t size;        /* append offset */
 	uint64_t synced;      /* bytes known fsynced */
+	uint64_t owner;       /* unit id: only its writers append here */
 	struct seg_ctr *next; /* in the store's free pool */
 } seg_ctr;
 
@@ -120,7 +122,20 @@ int seg_ctr_load_list(seg_store *s, uint64_t id, const seg_ctr_rec *rec,
  * Reads and verifies the region at loc; fills raw (grown as needed) with
  * the decompressed payload. DD_ECORRUPT on checksum mismatch.
  */
-int seg_region_read(seg_store *s, const seg_loc *loc, dd_buf *raw) DD_WUR;
+/*
+ * A reader's region cache: the last decompressed region, a reusable disk
+ * buffer and the open fd of the last container read (no malloc or open per
+ * region on sequential reads).
+ */
+typedef struct seg_rcache {
+	dd_buf raw, disk;
+	seg_loc loc; /* region in raw; loc.ctr 0 = none */
+	int fd;
+	uint64_t fd_ctr;
+} seg_rcache;
+void seg_rcache_init(seg_rcache *rc);
+void seg_rcache_release(seg_rcache *rc);
+int seg_region_read(seg_store *s, const seg_loc *loc, seg_rcache *rc) DD_WUR;
 
 int seg_ctr_rec_get(seg_store *s, idx_txn *t, uint64_t id,
 		    seg_ctr_rec *rec) DD_WUR;
@@ -131,7 +146,7 @@ int seg_ctr_rec_put(idx_txn *t, uint64_t id, const seg_ctr_rec *rec) DD_WUR;
 #define SEG_LOC_SLOTS 8
 typedef struct seg_locality {
 	struct {
-		uint64_t ctr;
+		uint64_t ctr, owner;
 		seg_fploc *v; /* sorted by fp */
 		size_t n;
 		uint64_t used;
@@ -142,6 +157,9 @@ typedef struct seg_locality {
 void seg_locality_release(seg_locality *lc);
 /* 1 and *loc if fp is cached. */
 int seg_locality_find(seg_locality *lc, const uint8_t *fp, seg_loc *loc);
+/* Like seg_locality_find; also the owner unit of the chunk's container. */
+int seg_locality_find_owner(seg_locality *lc, const uint8_t *fp,
+			    seg_loc *loc, uint64_t *owner);
 /*
  * Finds fp: locality cache, then (unless the Bloom filter says no) the fp
  * index; on an index hit loads the chunk's container into the cache.
@@ -168,6 +186,7 @@ struct seg_store {
 	struct seg_commit_req *queue, *queue_tail;
 	int leader;
 	seg_ctr *ctr_pool;
+	unsigned ctr_pooled;
 	uint64_t next_ctr;
 	struct seg_stream *streams; /* open writers per unit */
 
@@ -234,8 +253,7 @@ int seg_node_parse(const uint8_t *p, size_t n, int *leaf, seg_node_ent *ents,
 
 /* Fetches the bytes of chunk fp (length len) into out (len bytes). */
 int seg_chunk_fetch(seg_store *s, seg_locality *lc, const uint8_t *fp,
-		    uint32_t len, void *out, dd_buf *region_cache,
-		    seg_loc *cached_loc) DD_WUR;
+		    uint32_t len, void *out, seg_rcache *rc) DD_WUR;
 
 #endif /* DD_SEGSTORE_SEG_INT_H */
 
@@ -259,5 +277,4 @@ int seg_reader_chunk_at(seg_reader *r, uint64_t off, uint8_t fp[SEG_FP_LEN],
 			uint64_t *start, uint32_t *len) DD_WUR;
 /* Fetches chunk fp whatever its length into out (reset first). */
 int seg_chunk_fetch_any(seg_store *s, seg_locality *lc, const uint8_t *fp,
-			dd_buf *out, dd_buf *region_cache,
-			seg_loc *cached_loc) DD_WUR;
+			dd_buf *out, seg_rcache *rc) DD_WUR;

@@ -421,7 +421,7 @@ static int seal_apply(seg_store *s, idx_txn *t, void *arg)
 int seg_ctr_seal(seg_store *s, seg_ctr *c);
 int seg_ctr_seal(seg_store *s, seg_ctr *c)
 {
-	seal_arg a = {c->id, {0, 1}};
+	seal_arg a = {c->id, {0, 1, c->owner}};
 	idx_txn *t;
 	seg_ctr_rec rec;
 	char path[512];
@@ -444,6 +444,7 @@ int seg_ctr_seal(seg_store *s, seg_ctr *c)
 	if ((rc = seg_ctr_write_trailer(s, c)) != DD_OK)
 		return rc;
 	a.rec.durable_len = c->size;
+	a.rec.owner = rec.owner;
 	return seg_commit(s, seal_apply, &a);
 }
 
@@ -494,6 +495,14 @@ void seg_locality_release(seg_locality *lc)
 
 int seg_locality_find(seg_locality *lc, const uint8_t *fp, seg_loc *loc)
 {
+	uint64_t owner;
+
+	return seg_locality_find_owner(lc, fp, loc, &owner);
+}
+
+int seg_locality_find_owner(seg_locality *lc, const uint8_t *fp,
+			    seg_loc *loc, uint64_t *owner)
+{
 	for (int i = 0; i < SEG_LOC_SLOTS; i++) {
 		const seg_fploc *v = lc->slot[i].v;
 		size_t lo = 0, hi = lc->slot[i].n;
@@ -504,6 +513,7 @@ int seg_locality_find(seg_locality *lc, const uint8_t *fp, seg_loc *loc)
 
 			if (c == 0) {
 				*loc = v[mid].loc;
+				*owner = lc->slot[i].owner;
 				lc->slot[i].used = ++lc->tick;
 				return 1;
 			}
@@ -537,6 +547,7 @@ static void locality_load(seg_store *s, seg_locality *lc, idx_txn *t,
 	lc->slot[victim].v = v;
 	lc->slot[victim].n = n;
 	lc->slot[victim].ctr = ctr;
+	lc->slot[victim].owner = rec.owner;
 	lc->slot[victim].used = ++lc->tick;
 	SEG_STAT_ADD(s, locality_loads, 1);
 }
@@ -568,43 +579,40 @@ int seg_lookup(seg_store *s, seg_locality *lc, const uint8_t *fp,
 }
 
 int seg_chunk_fetch(seg_store *s, seg_locality *lc, const uint8_t *fp,
-		    uint32_t len, void *out, dd_buf *region_cache,
-		    seg_loc *cached_loc)
+		    uint32_t len, void *out, seg_rcache *rc)
 {
 	seg_loc loc;
-	int rc;
+	int rc2;
 
-	if ((rc = seg_lookup(s, lc, fp, &loc)) != DD_OK)
-		return rc == DD_ENOENT ? DD_ECORRUPT : rc;
+	if ((rc2 = seg_lookup(s, lc, fp, &loc)) != DD_OK)
+		return rc2 == DD_ENOENT ? DD_ECORRUPT : rc2;
 	if (loc.chunk_len != len)
 		return DD_ECORRUPT;
-	if (!region_cache->data || cached_loc->ctr != loc.ctr ||
-	    cached_loc->region_off != loc.region_off) {
-		cached_loc->ctr = 0;
-		if ((rc = seg_region_read(s, &loc, region_cache)) != DD_OK)
-			return rc;
-		*cached_loc = loc;
+	if (rc->loc.ctr != loc.ctr || rc->loc.region_off != loc.region_off ||
+	    !rc->raw.data) {
+		if ((rc2 = seg_region_read(s, &loc, rc)) != DD_OK)
+			return rc2;
 	}
-	if ((uint64_t)loc.chunk_off + len > region_cache->len)
+	if ((uint64_t)loc.chunk_off + len > rc->raw.len)
 		return DD_ECORRUPT;
-	memcpy(out, region_cache->data + loc.chunk_off, len);
+	memcpy(out, rc->raw.data + loc.chunk_off, len);
 	return DD_OK;
 }
 
 int seg_chunk_fetch_any(seg_store *s, seg_locality *lc, const uint8_t *fp,
-			dd_buf *out, dd_buf *region_cache, seg_loc *cached_loc)
+			dd_buf *out, seg_rcache *rc)
 {
 	seg_loc loc;
-	int rc;
+	int rc2;
 
-	if ((rc = seg_lookup(s, lc, fp, &loc)) != DD_OK)
-		return rc == DD_ENOENT ? DD_ECORRUPT : rc;
+	if ((rc2 = seg_lookup(s, lc, fp, &loc)) != DD_OK)
+		return rc2 == DD_ENOENT ? DD_ECORRUPT : rc2;
 	dd_buf_reset(out);
-	if ((rc = dd_buf_reserve(out, loc.chunk_len)) != DD_OK)
-		return rc;
-	if ((rc = seg_chunk_fetch(s, lc, fp, loc.chunk_len, out->data,
-				  region_cache, cached_loc)) != DD_OK)
-		return rc;
+	if ((rc2 = dd_buf_reserve(out, loc.chunk_len)) != DD_OK)
+		return rc2;
+	if ((rc2 = seg_chunk_fetch(s, lc, fp, loc.chunk_len, out->data,
+				   rc)) != DD_OK)
+		return rc2;
 	out->len = loc.chunk_len;
 	return DD_OK;
 }

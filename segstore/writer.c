@@ -177,7 +177,7 @@ static int index_apply(seg_store *s, idx_txn *t, void *arg)
 	int rc;
 
 	if (a->ctr_len) {
-		seg_ctr_rec rec = {a->ctr_len, (uint32_t)a->seal};
+		seg_ctr_rec rec = {a->ctr_len, (uint32_t)a->seal, w->u.id};
 
 		if ((rc = seg_ctr_rec_put(t, a->ctr_id, &rec)) != DD_OK)
 			return rc;
@@ -229,8 +229,10 @@ static int index_flush(seg_writer *w, int seal, const seg_stat *st)
 		a.ctr_len = w->ctr->synced;
 		a.ctr_id = w->ctr->id;
 	}
-	qsort(w->pend, w->npend, sizeof(pend), pend_cmp);
-	qsort(w->member, w->nmember, SEG_FP_LEN, pend_cmp);
+	if (w->npend)
+		qsort(w->pend, w->npend, sizeof(pend), pend_cmp);
+	if (w->nmember)
+		qsort(w->member, w->nmember, SEG_FP_LEN, pend_cmp);
 	rc = seg_commit(w->s, index_apply, &a);
 	pend_clear(w);
 	w->nmember = 0;
@@ -250,32 +252,63 @@ static int ctr_sync(seg_ctr *c)
 	return DD_OK;
 }
 
+#define POOL_MAX 64
+
+/*
+ * Takes an open container of this writer's unit from the pool, or creates
+ * one. Containers are never shared between units: a container's chunks
+ * were all sent by one unit's clients, which lets DSP answer "have" for
+ * them without a per-chunk membership read (unit_has).
+ */
 static int ctr_take(seg_writer *w)
 {
 	seg_store *s = w->s;
+	seg_ctr **pp;
+	int rc;
 
 	pthread_mutex_lock(&s->mu);
-	w->ctr = s->ctr_pool;
-	if (w->ctr)
-		s->ctr_pool = w->ctr->next;
+	for (pp = &s->ctr_pool; *pp && (*pp)->owner != w->u.id;
+	     pp = &(*pp)->next)
+		;
+	w->ctr = *pp;
+	if (w->ctr) {
+		*pp = w->ctr->next;
+		s->ctr_pooled--;
+	}
 	pthread_mutex_unlock(&s->mu);
 	if (w->ctr) {
 		w->ctr->next = NULL;
 		return DD_OK;
 	}
-	return seg_ctr_create(s, &w->ctr);
+	if ((rc = seg_ctr_create(s, &w->ctr)) != DD_OK)
+		return rc;
+	w->ctr->owner = w->u.id;
+	return DD_OK;
 }
 
+/* Returns the container to the pool, or seals it when the pool is full. */
 static void ctr_give_back(seg_writer *w)
 {
 	seg_store *s = w->s;
+	int pooled = 0;
 
 	if (!w->ctr)
 		return;
 	pthread_mutex_lock(&s->mu);
-	w->ctr->next = s->ctr_pool;
-	s->ctr_pool = w->ctr;
+	if (s->ctr_pooled < POOL_MAX) {
+		w->ctr->next = s->ctr_pool;
+		s->ctr_pool = w->ctr;
+		s->ctr_pooled++;
+		pooled = 1;
+	}
 	pthread_mutex_unlock(&s->mu);
+	if (!pooled) {
+		if (seg_ctr_seal(s, w->ctr) != DD_OK)
+			dd_log(DD_LOG_WARN, "sealing container %016llx failed; "
+			       "recovery will seal it",
+			       (unsigned long long)w->ctr->id);
+		seg_ctr_close(w->ctr);
+	}
 	w->ctr = NULL;
 }
 
@@ -721,12 +754,17 @@ static int unit_has(seg_writer *w, idx_txn *t, const uint8_t *fp,
 {
 	uint8_t mk[8 + SEG_FP_LEN];
 	pend *p = pend_find(w, fp);
+	uint64_t owner;
 	seg_loc loc;
 	dd_str v;
 	int rc;
 
 	if (p)
 		return p->loc.chunk_len == len ? DD_OK : DD_ENOENT;
+	/* in a container this unit wrote: its clients sent these bytes */
+	if (seg_locality_find_owner(&w->lc, fp, &loc, &owner) &&
+	    owner == w->u.id)
+		return loc.chunk_len == len ? DD_OK : DD_ENOENT;
 	put_be64(mk, w->u.id);
 	memcpy(mk + 8, fp, SEG_FP_LEN);
 	if ((rc = idx_get(t, IDX_DB_UNITFP, mk, sizeof(mk), &v)) != DD_OK)
