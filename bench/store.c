@@ -635,6 +635,7 @@ struct ingest_run {
 	double cpu_mbps[MAX_FILES + 1]; /* same, per CPU second */
 	double total_secs;              /* files 0..n-1, duplicate excluded */
 	double read_mbps;
+	double read_cpu_mbps;
 	double open_secs;
 	double dup_reads_per_1000;      /* LMDB reads per 1000 chunks, dup */
 	double dup_chunks_dup_pct;      /* dup stream chunks deduplicated, % */
@@ -715,11 +716,12 @@ out:
 
 /*
  * Reads (unit "bench", key) back in IO_PIECE parts and compares it with b.
- * Sets *wall to the seconds the reads took (the comparison is not timed).
+ * Sets *wall and *cpu to the seconds the reads took (the comparison is not
+ * timed).
  * DD_ECORRUPT if any byte differs.
  */
 static int DD_WUR get_object(seg_store *s, const char *key,
-			     const struct blob *b, double *wall)
+			     const struct blob *b, double *wall, double *cpu)
 {
 	seg_reader *r = NULL;
 	unsigned char *buf = malloc(b->len ? b->len : 1);
@@ -746,6 +748,7 @@ static int DD_WUR get_object(seg_store *s, const char *key,
 		off += got;
 	}
 	*wall = wall_since(t0);
+	*cpu = stamp_now().cpu_s - t0.cpu_s;
 	if (memcmp(buf, b->data, b->len) != 0) {
 		fprintf(stderr, "store: %s read back differs\n", key);
 		rc = DD_ECORRUPT;
@@ -813,7 +816,7 @@ static int DD_WUR read_newest(const struct opts *o, const char *dir,
 	struct blob b;
 	char key[32];
 	struct stamp t0;
-	double wall = 0;
+	double wall = 0, cpu = 0;
 	int last = o->nfiles - 1;
 	int rc;
 
@@ -826,8 +829,10 @@ static int DD_WUR read_newest(const struct opts *o, const char *dir,
 	if ((rc = load_nth(o, last, &b)) != DD_OK)
 		return rc;
 	snprintf(key, sizeof(key), "gen%d", last);
-	if ((rc = get_object(*sp, key, &b, &wall)) == DD_OK)
+	if ((rc = get_object(*sp, key, &b, &wall, &cpu)) == DD_OK) {
 		r->read_mbps = (double)b.len / MB / wall;
+		r->read_cpu_mbps = cpu > 0 ? (double)b.len / MB / cpu : 0;
+	}
 	else
 		fprintf(stderr, "store: reading %s: %s\n", key, dd_strerror(rc));
 	blob_free(&b);
@@ -908,6 +913,7 @@ static void print_ingest(const struct opts *o, struct ingest_run *runs, int n)
 	PRINT_MEDIAN("ingest_all_gens_mbps", "%.1f",
 		     logical_bytes / MB / runs[k_].total_secs);
 	PRINT_MEDIAN("read_newest_mbps", "%.1f", read_mbps);
+	PRINT_MEDIAN("read_newest_cpu_mbps", "%.1f", read_cpu_mbps);
 	PRINT_MEDIAN("store_reopen_secs", "%.3f", open_secs);
 	PRINT_MEDIAN("lmdb_reads_per_1000_chunks_dup", "%.2f",
 		     dup_reads_per_1000);
