@@ -51,6 +51,8 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BINDIR)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps run test unit integration asan fuzz bench install clean
+# Keep objects of tests and benches (make would delete them as intermediates).
+.SECONDARY:
 all: $(PROGS) $(UNIT_BINS) $(FUZZ_REPLAY) $(BENCH_BINS)
 
 $(OBJDIR)/%.o: %.c
@@ -127,15 +129,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BINDIR=$(abspath $(BINDIR)) bench/run.sh
 
-install: $(PROGS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/dedupd
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/dedupd/
-	install -d $(DESTDIR)/etc/dedupd
-	install -m 0644 conf/dedupd.conf.example $(DESTDIR)/etc/dedupd/dedupd.conf.example
-	install -d $(DESTDIR)/lib/systemd/system
-	sed 's|@PREFIX@|$(PREFIX)|g' systemd/dedupd.service > $(DESTDIR)/lib/systemd/system/dedupd.service
-	chmod 0644 $(DESTDIR)/lib/systemd/system/dedupd.service
+# install: see mk/install.mk
 
 clean:
 	rm -rf build build-asan bin

@@ -926,7 +926,8 @@ static size_t prefix_successor(uint8_t *k, size_t n)
 
 static int bytes_cmp(const void *a, size_t al, const void *b, size_t bl)
 {
-	int c = memcmp(a, b, DD_MIN(al, bl));
+	/* callers may pass (NULL, 0) slices: memcmp must not see them */
+	int c = DD_MIN(al, bl) ? memcmp(a, b, DD_MIN(al, bl)) : 0;
 
 	return c ? c : (al < bl ? -1 : al > bl);
 }
@@ -938,7 +939,7 @@ static const void *memmem_s(const void *h, size_t hl, const void *n, size_t nl)
 
 static int starts_with(dd_str k, dd_str p)
 {
-	return k.len >= p.len && memcmp(k.p, p.p, p.len) == 0;
+	return p.len == 0 || (k.len >= p.len && memcmp(k.p, p.p, p.len) == 0);
 }
 
 /*
@@ -994,7 +995,7 @@ int seg_list(seg_store *s, const char *unit, const seg_list_opts *o,
 		int is_pfx = 0;
 
 		if (k.len < 8 || get_be64((const uint8_t *)k.p) != u.id ||
-		    ek.len < ppl || memcmp(ek.p, o->prefix.p, ppl) != 0) {
+		    ek.len < ppl || (ppl && memcmp(ek.p, o->prefix.p, ppl) != 0)) {
 			rc = DD_ENOENT;
 			break;
 		}

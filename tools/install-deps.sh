@@ -22,14 +22,22 @@ done
 # Node.js may come from outside Debian (npm 11 here): only install when absent.
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "install-deps: installing ${missing[*]}" >&2
-SUDO=
-if [ "$(id -u)" -ne 0 ]; then
-	command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-	SUDO=sudo
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}" >&2
+	SUDO=
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+		SUDO=sudo
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The AWS SDK for JavaScript v3 used by the S3 client tests, pinned by
+# tests/clients/js/package-lock.json (installed from the npm registry).
+js=$(cd "$(dirname "$0")/.." && pwd)/tests/clients/js
+if [ -f "$js/package-lock.json" ] && [ ! -d "$js/node_modules/@aws-sdk/client-s3" ]; then
+	echo "install-deps: npm ci in tests/clients/js" >&2
+	(cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+fi
