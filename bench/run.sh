@@ -74,7 +74,7 @@ emit openssl_sha256_16k_gbps "$(echo "${o16[*]}" | median)"
 # --- in-memory figures of our code path: SHA-256, zstd (and the chunker)
 "$BINDIR/bench/store" micro "${gens[0]}" --reps "$BENCH_REPS" | while IFS='=' read -r k v; do
 	emit "$k" "$v"
-done
+done || note "store micro failed"
 emit ratio_sha256_evp_vs_openssl "$(calc "$(get sha256_evp_8k_gbps) / $(get openssl_sha256_8k_gbps)")"
 if [ -n "$(get sha256_chunks_gbps)" ]; then
 	emit ratio_sha256_chunks_vs_openssl "$(calc "$(get sha256_chunks_gbps) / $(get openssl_sha256_8k_gbps)")"
@@ -88,10 +88,11 @@ if [ "$BENCH_RESTIC" = 1 ] && command -v restic >/dev/null; then
 	restic init >/dev/null
 	total=0 cpu=0
 	for g in $(seq 0 "$BENCH_GENS"); do
-		# wall seconds, then user + system CPU seconds (restic uses all cores)
-		/usr/bin/time -f "%e %U %S" -o "$scratch/time" \
-			restic backup --quiet --host bench "${gens[$g]}" >/dev/null
-		read -r t u sy <"$scratch/time"
+		# wall seconds, then user + system CPU seconds (restic uses all
+		# cores), from bash's own `time` (no /usr/bin/time needed)
+		TIMEFORMAT='%R %U %S'
+		{ time restic backup --quiet --host bench "${gens[$g]}" >/dev/null; } 2>"$scratch/time"
+		read -r t u sy < <(tail -n1 "$scratch/time")
 		emit "restic_gen${g}_secs" "$t"
 		emit "restic_gen${g}_cpu_secs" "$(calc "$u + $sy")"
 		emit "restic_gen${g}_repo_bytes" "$(du -sb "$RESTIC_REPOSITORY" | cut -f1)"
