@@ -15,6 +15,8 @@
 #   BENCH_CHUNK_KIB   average chunk sizes for the study ["8 16 32"]
 #   BENCH_STUDY_REPS  fresh stores per size in the study [1]
 #   BENCH_RESTIC      1 to run the restic baseline [1]
+#   BENCH_S3_PATH     1 to run one more store with whole-content MD5 and
+#                     SHA-256 on, as the S3 path writes [1]
 #   BENCH_KEEP        1 to keep the scratch stores and restic repository [0]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,7 @@ BENCH_STORE_REPS=${BENCH_STORE_REPS:-3}
 BENCH_CHUNK_KIB=${BENCH_CHUNK_KIB:-8 16 32}
 BENCH_STUDY_REPS=${BENCH_STUDY_REPS:-1}
 BENCH_RESTIC=${BENCH_RESTIC:-1}
+BENCH_S3_PATH=${BENCH_S3_PATH:-1}
 BENCH_KEEP=${BENCH_KEEP:-0}
 
 mkdir -p "$BENCH_DIR/results"
@@ -162,6 +165,12 @@ if [ "$store_ok" = 1 ]; then
 	if [ -n "$(get restic_repo_bytes)" ]; then
 		target stored_le_0.85x_restic "$(get ratio_stored_vs_restic)" '<=' 0.85
 		target ingest_ge_2x_restic "$(get ratio_ingest_vs_restic)" '>=' 2
+	fi
+
+	# the S3 path also computes MD5 and SHA-256 of the whole content
+	if [ "$BENCH_S3_PATH" = 1 ] && store_ingest "s3path_" 1 --digests all; then
+		emit ratio_s3path_ingest_new_vs_ddp "$(calc "$(get s3path_ingest_new_cpu_mbps) / $(get ingest_new_cpu_mbps)")"
+		emit ratio_s3path_ingest_dup_vs_ddp "$(calc "$(get s3path_ingest_dup_cpu_mbps) / $(get ingest_dup_cpu_mbps)")"
 	fi
 
 	# chunk-size study: one fresh store per average size
