@@ -859,7 +859,6 @@ int seg_rename(seg_store *s, const char *unit, dd_str src, dd_str dst,
 }
 
 /* Applies attrs (blob + etag) to st. */
-int seg_attrs_apply(const seg_attrs *attrs, seg_stat *st);
 int seg_attrs_apply(const seg_attrs *attrs, seg_stat *st)
 {
 	st->attrs_len = 0;
@@ -1418,10 +1417,6 @@ static int collect_part(void *ctx, const seg_part_info *p)
 	return 0;
 }
 
-/* From writer.c: builds a durable root over (roots, sizes). */
-int seg_build_concat(seg_store *s, const char *unit,
-		     const uint8_t (*roots)[SEG_FP_LEN], const uint64_t *sizes,
-		     size_t n, uint8_t root[SEG_FP_LEN], uint64_t *size);
 
 static int complete_apply(seg_store *s, idx_txn *t, void *arg)
 {

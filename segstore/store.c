@@ -418,7 +418,6 @@ static int seal_apply(seg_store *s, idx_txn *t, void *arg)
  * record. One that never got a record (no commit referenced it) is
  * removed instead.
  */
-int seg_ctr_seal(seg_store *s, seg_ctr *c);
 int seg_ctr_seal(seg_store *s, seg_ctr *c)
 {
 	seal_arg a = {c->id, {0, 1, c->owner}};

@@ -84,6 +84,22 @@ static void test_roundtrip_sizes(void **state)
 	}
 	reopen(f);
 	{
+		seg_verify_report vr;
+
+		assert_int_equal(seg_verify(f->s, 1, &vr, NULL, NULL), DD_OK);
+		assert_int_equal(vr.bad_regions, 0);
+		assert_int_equal(vr.bad_objects, 0);
+		assert_int_equal(vr.objects, DD_ARRAY_LEN(sizes));
+		print_message("verify: %llu containers, %llu regions, %llu chunks\n",
+			      (unsigned long long)vr.containers,
+			      (unsigned long long)vr.regions,
+			      (unsigned long long)vr.chunks);
+		/* ~6.4 MiB of distinct data: >= 6.4 MiB / 64 KiB chunks,
+		 * >= 6.4 MiB / 128 KiB regions, >= 3 containers of 2 MiB */
+		assert_true(vr.chunks >= 100 && vr.regions >= 50 &&
+			    vr.regions < 100 && vr.containers >= 3);
+	}
+	{
 		size_t n = 5u << 20, gn;
 		uint8_t *d = malloc(n), *back;
 
@@ -335,6 +351,16 @@ static void test_abort_invisible(void **state)
 			 DD_EINVAL);
 }
 
+static int count_problem(void *ctx, const char *what, int rc)
+{
+	int *n = ctx;
+
+	assert_non_null(what);
+	assert_int_equal(rc, DD_ECORRUPT);
+	(*n)++;
+	return 0;
+}
+
 /* Flip one byte in every container: every read of it must fail with
  * DD_ECORRUPT, never return wrong data. */
 static void test_corruption_detected(void **state)
@@ -382,6 +408,20 @@ static void test_corruption_detected(void **state)
 	rc = seg_reader_pread(r, back, n, 0, &got);
 	assert_int_equal(rc, DD_ECORRUPT);
 	seg_reader_free(r);
+	/* verify finds it too: bad region(s) and the object */
+	{
+		seg_verify_report vr;
+		int problems = 0;
+
+		assert_int_equal(seg_verify(f->s, 1, &vr, count_problem,
+					    &problems), DD_OK);
+		/* one flipped byte per container, in its first region */
+		assert_int_equal(vr.bad_regions, (uint64_t)flipped);
+		assert_int_equal(vr.bad_objects, 1);
+		assert_int_equal(vr.objects, 1);
+		assert_int_equal((uint64_t)problems,
+				 vr.bad_regions + vr.bad_objects);
+	}
 	free(d);
 	free(back);
 }
