@@ -1,0 +1,383 @@
+/*
+ * tests/unit/test_ddp_store_seg.c - DDP end to end over the REAL store
+ * without sockets: libddp (on the sans-I/O client) talks through a memory
+ * transport to a ddp_session driven by the segstore adapter, in a temp
+ * data dir. Put with DSP and read back, dedup on a second put, per-unit DSP
+ * answers, fastcopy, rename, unlink, readdir, stat, grants, UNIT_CREATE.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ddproto/ddp.h"
+#include "ddproto/libddp.h"
+#include "ddproto/store_seg.h"
+#include "segstore/seg.h"
+
+typedef struct env {
+	char dir[64];
+	seg_store *st;
+	ddp_segstore *a;
+} env;
+
+/* Memory transport: client bytes queue in `in`, fed to the session when
+ * the client waits for an answer. */
+typedef struct mem_io {
+	ddp_session *s;
+	dd_buf in;
+} mem_io;
+
+static int mem_send(void *ctx, const void *p, size_t n)
+{
+	mem_io *m = ctx;
+
+	return dd_buf_append(&m->in, p, n);
+}
+
+static int mem_recv(void *ctx, void *p, size_t cap, size_t *got)
+{
+	mem_io *m = ctx;
+	const uint8_t *o;
+	size_t n, used;
+
+	for (;;) {
+		o = ddp_session_output(m->s, &n);
+		if (n) {
+			*got = DD_MIN(n, cap);
+			memcpy(p, o, *got);
+			ddp_session_output_consume(m->s, *got);
+			return DD_OK;
+		}
+		if (ddp_session_state(m->s) == DDP_ST_CLOSING || !m->in.len) {
+			*got = 0; /* closed, or nothing to answer */
+			return DD_OK;
+		}
+		(void)!ddp_session_feed(m->s, m->in.data, m->in.len, &used);
+		dd_buf_consume(&m->in, used);
+	}
+}
+
+static void mem_close(void *ctx)
+{
+	mem_io *m = ctx;
+
+	ddp_session_free(m->s);
+	dd_buf_release(&m->in);
+	free(m);
+}
+
+static int conn(env *e, const char *ak, const char *secret, ddp_conn **out)
+{
+	mem_io *m = calloc(1, sizeof(*m));
+	ddp_io io = {m, mem_send, mem_recv, mem_close};
+
+	assert_non_null(m);
+	dd_buf_init(&m->in, 64u << 20);
+	m->s = ddp_session_new(&ddp_segstore_ops, e->a, NULL);
+	assert_non_null(m->s);
+	return ddp_conn_open_io(&io, ak, secret, out);
+}
+
+static int setup(void **state)
+{
+	env *e = calloc(1, sizeof(*e));
+
+	assert_non_null(e);
+	snprintf(e->dir, sizeof(e->dir), "/tmp/test_ddp_store_seg.XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	assert_int_equal(seg_store_open(e->dir, NULL, &e->st), DD_OK);
+	assert_int_equal(seg_user_create(e->st, "root", "AKROOT", "rootsecret",
+					 SEG_ROLE_ADMIN), DD_OK);
+	assert_int_equal(seg_user_create(e->st, "bob", "AKBOB", "bobsecret",
+					 SEG_ROLE_USER), DD_OK);
+	assert_non_null(e->a = ddp_segstore_new(e->st, 600));
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	env *e = *state;
+	char cmd[128];
+
+	ddp_segstore_free(e->a);
+	seg_store_close(e->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+	assert_int_equal(system(cmd), 0);
+	free(e);
+	return 0;
+}
+
+/* Returns an fd of a temp file holding data[0..n), at offset 0. */
+static int data_fd(const uint8_t *data, size_t n)
+{
+	FILE *f = tmpfile();
+	int fd;
+
+	assert_non_null(f);
+	fd = dup(fileno(f));
+	fclose(f);
+	assert_int_equal(dd_write_all(fd, data, n), DD_OK);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+static int put(ddp_conn *c, const char *unit, const char *path, const uint8_t *data,
+	       size_t n, ddp_put_stats *st)
+{
+	int fd = data_fd(data, n), rc = ddp_put_fd(c, unit, path, fd, st);
+
+	close(fd);
+	return rc;
+}
+
+/* Reads unit:path and asserts it equals data[0..n). */
+static void check_get(ddp_conn *c, const char *unit, const char *path,
+		      const uint8_t *data, size_t n)
+{
+	FILE *f = tmpfile();
+	int fd = dup(fileno(f));
+	uint64_t size = 0;
+	uint8_t *back = malloc(n + 1);
+
+	fclose(f);
+	assert_non_null(back);
+	assert_int_equal(ddp_get_fd(c, unit, path, fd, &size), DD_OK);
+	assert_int_equal(size, n);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(read(fd, back, n + 1), (ssize_t)n);
+	assert_memory_equal(back, data, n);
+	free(back);
+	close(fd);
+}
+
+static uint8_t *random_data(size_t n)
+{
+	uint8_t *d = malloc(n);
+
+	assert_non_null(d);
+	assert_int_equal(dd_random_bytes(d, n), DD_OK);
+	return d;
+}
+
+static void test_put_get_dedup(void **state)
+{
+	env *e = *state;
+	size_t n = 3u << 20;
+	uint8_t *d = random_data(n), want[32];
+	ddp_put_stats st;
+	ddp_conn *c;
+
+	assert_int_equal(conn(e, "AKROOT", "rootsecret", &c), DD_OK);
+	assert_int_equal(ddp_mkunit(c, "alpha"), DD_OK);
+	assert_int_equal(ddp_mkunit(c, "alpha"), DD_EEXIST);
+
+	/* First put: every segment travels. */
+	assert_int_equal(put(c, "alpha", "dir/a.bin", d, n, &st), DD_OK);
+	assert_int_equal(st.logical, n);
+	assert_true(st.segments > 100);
+	assert_int_equal(st.segs_sent, st.segments);
+	assert_true(st.seg_bytes >= n); /* random data does not compress */
+	assert_int_equal(st.digest_len, 32);
+	assert_int_equal(ddp_sha256(d, n, want), DD_OK);
+	assert_memory_equal(st.digest, want, 32);
+	check_get(c, "alpha", "dir/a.bin", d, n);
+
+	/* Same bytes again in the same unit: no segment data at all. */
+	assert_int_equal(put(c, "alpha", "dir/b.bin", d, n, &st), DD_OK);
+	assert_int_equal(st.segs_sent, 0);
+	assert_int_equal(st.seg_bytes, 0);
+	assert_true(st.wire_sent < n / 100);
+	check_get(c, "alpha", "dir/b.bin", d, n);
+
+	/* Change 64 KiB in the middle: only the segments around it travel. */
+	memset(d + n / 2, 0x5a, 65536);
+	assert_int_equal(put(c, "alpha", "dir/c.bin", d, n, &st), DD_OK);
+	assert_true(st.segs_sent > 0);
+	assert_true(st.wire_sent < n / 10);
+	check_get(c, "alpha", "dir/c.bin", d, n);
+
+	/* Another unit does not learn alpha's segments (no cross-unit oracle). */
+	assert_int_equal(ddp_mkunit(c, "beta"), DD_OK);
+	assert_int_equal(put(c, "beta", "x", d, n, &st), DD_OK);
+	assert_int_equal(st.segs_sent, st.segments - 0);
+	check_get(c, "beta", "x", d, n);
+
+	/* The empty file. */
+	assert_int_equal(put(c, "beta", "empty", d, 0, &st), DD_OK);
+	assert_int_equal(st.logical, 0);
+	check_get(c, "beta", "empty", d, 0);
+
+	ddp_conn_close(c);
+	free(d);
+}
+
+typedef struct names {
+	char buf[512];
+} names;
+
+static int collect(void *arg, const ddp_dirent *ent)
+{
+	names *nm = arg;
+	size_t l = strlen(nm->buf);
+
+	snprintf(nm->buf + l, sizeof(nm->buf) - l, "%s%.*s",
+		 ent->type == DDP_TYPE_DIR ? "D:" : "F:", (int)ent->name.len, ent->name.p);
+	l = strlen(nm->buf);
+	snprintf(nm->buf + l, sizeof(nm->buf) - l, ",");
+	return DD_OK;
+}
+
+static int collect_unit(void *arg, const ddp_unit_info *u)
+{
+	names *nm = arg;
+	size_t l = strlen(nm->buf);
+
+	snprintf(nm->buf + l, sizeof(nm->buf) - l, "%.*s,", (int)u->name.len, u->name.p);
+	return DD_OK;
+}
+
+static void test_namespace(void **state)
+{
+	env *e = *state;
+	size_t n = 200000;
+	uint8_t *d = random_data(n);
+	ddp_put_stats st;
+	ddp_stat_info si;
+	uint64_t size = 0;
+	names nm;
+	ddp_conn *c;
+
+	assert_int_equal(conn(e, "AKROOT", "rootsecret", &c), DD_OK);
+	assert_int_equal(ddp_mkunit(c, "gamma"), DD_OK);
+	assert_int_equal(put(c, "gamma", "top", d, n, &st), DD_OK);
+	assert_int_equal(put(c, "gamma", "sub/one", d, 1000, &st), DD_OK);
+	assert_int_equal(put(c, "gamma", "sub/deep/two", d, 10, &st), DD_OK);
+
+	/* fastcopy: same content, no data moved */
+	assert_int_equal(ddp_cp(c, "gamma", "top", "copy", 0, &size), DD_OK);
+	assert_int_equal(size, n);
+	check_get(c, "gamma", "copy", d, n);
+	assert_int_equal(ddp_cp(c, "gamma", "top", "copy", DDP_NOREPLACE, NULL), DD_EEXIST);
+	assert_int_equal(ddp_cp(c, "gamma", "nope", "x", 0, NULL), DD_ENOENT);
+
+	/* rename */
+	assert_int_equal(ddp_rename(c, "gamma", "copy", "moved", 0), DD_OK);
+	assert_int_equal(ddp_stat(c, "gamma", "copy", &si), DD_ENOENT);
+	assert_int_equal(ddp_stat(c, "gamma", "moved", &si), DD_OK);
+	assert_int_equal(si.type, DDP_TYPE_FILE);
+	assert_int_equal(si.size, n);
+	assert_true(si.mtime_ns > 0);
+	check_get(c, "gamma", "moved", d, n);
+
+	/* stat of a directory (a key prefix) */
+	assert_int_equal(ddp_stat(c, "gamma", "sub", &si), DD_OK);
+	assert_int_equal(si.type, DDP_TYPE_DIR);
+	assert_int_equal(ddp_stat(c, "gamma", "su", &si), DD_ENOENT);
+
+	/* readdir groups at '/' and names are relative */
+	memset(&nm, 0, sizeof(nm));
+	assert_int_equal(ddp_ls(c, "gamma", "", collect, &nm), DD_OK);
+	assert_string_equal(nm.buf, "F:moved,D:sub/,F:top,");
+	memset(&nm, 0, sizeof(nm));
+	assert_int_equal(ddp_ls(c, "gamma", "sub/", collect, &nm), DD_OK);
+	assert_string_equal(nm.buf, "D:deep/,F:one,");
+
+	/* unlink */
+	assert_int_equal(ddp_rm(c, "gamma", "moved"), DD_OK);
+	assert_int_equal(ddp_rm(c, "gamma", "moved"), DD_ENOENT);
+	assert_int_equal(ddp_stat(c, "gamma", "moved", &si), DD_ENOENT);
+	check_get(c, "gamma", "top", d, n); /* the source is untouched */
+
+	/* an admin sees every unit */
+	memset(&nm, 0, sizeof(nm));
+	assert_int_equal(ddp_units(c, collect_unit, &nm), DD_OK);
+	assert_string_equal(nm.buf, "gamma,");
+	ddp_conn_close(c);
+	free(d);
+}
+
+static void test_grants_and_auth(void **state)
+{
+	env *e = *state;
+	uint8_t d[5000];
+	ddp_put_stats st;
+	names nm;
+	ddp_conn *c;
+
+	memset(d, 7, sizeof(d));
+	assert_int_equal(conn(e, "AKROOT", "wrong", &c), DD_EAUTH);
+	assert_int_equal(conn(e, "AKNOBODY", "rootsecret", &c), DD_EAUTH);
+	assert_int_equal(seg_unit_create(e->st, "delta", NULL), DD_OK);
+	assert_int_equal(seg_unit_create(e->st, "eps", NULL), DD_OK);
+
+	assert_int_equal(conn(e, "AKBOB", "bobsecret", &c), DD_OK);
+	assert_int_equal(ddp_mkunit(c, "bobs"), DD_EPERM); /* not an admin */
+	assert_int_equal(put(c, "delta", "f", d, sizeof(d), &st), DD_EPERM);
+	memset(&nm, 0, sizeof(nm));
+	assert_int_equal(ddp_units(c, collect_unit, &nm), DD_OK);
+	assert_string_equal(nm.buf, "");
+	assert_int_equal(seg_grant(e->st, "bob", "eps"), DD_OK);
+	assert_int_equal(ddp_units(c, collect_unit, &nm), DD_OK);
+	assert_string_equal(nm.buf, "eps,");
+	assert_int_equal(put(c, "eps", "f", d, sizeof(d), &st), DD_OK);
+	check_get(c, "eps", "f", d, sizeof(d));
+	assert_int_equal(ddp_put_fd(c, "nounit", "f", 0, &st), DD_ENOENT);
+	ddp_conn_close(c);
+}
+
+/* A writer dropped with the connection stays resumable until the adapter
+ * goes; an explicit abort (BYE) does not keep it. */
+static void test_detached_writer(void **state)
+{
+	env *e = *state;
+	mem_io *m = calloc(1, sizeof(*m));
+	ddp_io io = {m, mem_send, mem_recv, mem_close};
+	ddp_conn *c;
+
+	assert_int_equal(seg_unit_create(e->st, "zeta", NULL), DD_OK);
+	assert_non_null(m);
+	dd_buf_init(&m->in, 1u << 20);
+	m->s = ddp_session_new(&ddp_segstore_ops, e->a, NULL);
+	assert_int_equal(ddp_conn_open_io(&io, "AKROOT", "rootsecret", &c), DD_OK);
+	/* Open a writer by hand through the session, then drop the session. */
+	{
+		ddp_req q = {.op = DDP_OP_OPEN};
+		uint8_t buf[4096];
+		size_t got;
+		dd_buf out;
+		q.u.open.unit = DD_STR_LIT("zeta");
+		q.u.open.path = DD_STR_LIT("w");
+		q.u.open.flags = DDP_OPEN_CREATE;
+		dd_buf_init(&out, 1u << 20);
+		assert_int_equal(ddp_req_encode(&q, 77, &out), DD_OK);
+		assert_int_equal(mem_send(m, out.data, out.len), DD_OK);
+		assert_int_equal(mem_recv(m, buf, sizeof(buf), &got), DD_OK);
+		assert_true(got > DDP_HDR_LEN + 2);
+		assert_int_equal(buf[DDP_HDR_LEN], 0); /* status OK */
+		assert_int_equal(buf[DDP_HDR_LEN + 1], 0);
+		dd_buf_release(&out);
+	}
+	ddp_session_free(m->s); /* the transport drops */
+	m->s = ddp_session_new(&ddp_segstore_ops, e->a, NULL);
+	assert_int_equal(ddp_segstore_detached(e->a), 1);
+	ddp_conn_close(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_put_get_dedup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_namespace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grants_and_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detached_writer, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
