@@ -1,0 +1,191 @@
+"""DDP end to end: the ddp CLI (libddp) against a real dedupd over TCP.
+
+Put/get byte-exact, client-side dedup visible in `ddp put --json` (a second
+put of the same file sends no segment data, a 2%-changed version sends
+under 5% of its bytes), ls/stat/rm/cp/mv, a wrong secret exits with the
+authentication code, and a peer sending garbage is disconnected while
+another client keeps working.
+"""
+import json
+import os
+import random
+import socket
+import tempfile
+import unittest
+
+from harness import DedupdTestCase, run_tool
+
+EXIT_FAIL, EXIT_USAGE, EXIT_AUTH = 1, 2, 3
+
+
+class TestDDP(DedupdTestCase):
+    def setUp(self):
+        super().setUp()
+        self.tmp = tempfile.mkdtemp(prefix="test_ddp.")
+        host, port = self.d.ddp_addr
+        self.hostport = (host, int(port))
+        self.env = {"DDP_ENDPOINT": "%s:%d" % self.hostport,
+                    "DDP_ACCESS_KEY": self.d.access_key,
+                    "DDP_SECRET_KEY": self.d.secret_key}
+        r = self.ddp("mkunit", "backups")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def tearDown(self):
+        for root, dirs, files in os.walk(self.tmp, topdown=False):
+            for f in files:
+                os.unlink(os.path.join(root, f))
+            for x in dirs:
+                os.rmdir(os.path.join(root, x))
+        os.rmdir(self.tmp)
+        super().tearDown()
+
+    def ddp(self, *args, env=None, input=None):
+        e = dict(self.env)
+        e.update(env or {})
+        return run_tool("ddp", *args, env=e, input=input)
+
+    def put_json(self, src, dst):
+        r = self.ddp("--json", "put", src, dst)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def write(self, name, data):
+        p = os.path.join(self.tmp, name)
+        with open(p, "wb") as f:
+            f.write(data)
+        return p
+
+    def get_bytes(self, src):
+        dst = os.path.join(self.tmp, "got.%d" % random.getrandbits(32))
+        r = self.ddp("get", src, dst)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(dst, "rb") as f:
+            data = f.read()
+        os.unlink(dst)
+        return data
+
+    def test_put_get_dedup(self):
+        rnd = random.Random(5)
+        data = bytearray(rnd.randbytes(8 << 20))
+        src = self.write("a.bin", data)
+
+        first = self.put_json(src, "backups:vm/a.bin")
+        self.assertEqual(first["logical_bytes"], len(data))
+        self.assertGreaterEqual(first["segment_bytes"], len(data) * 0.99)
+        self.assertEqual(self.get_bytes("backups:vm/a.bin"), bytes(data))
+
+        # Same bytes again: fingerprints only, no segment data.
+        second = self.put_json(src, "backups:vm/b.bin")
+        self.assertEqual(second["segment_bytes"], 0)
+        self.assertEqual(second["segments_sent"], 0)
+        self.assertLess(second["bytes_sent"], len(data) * 0.01)
+        self.assertGreater(second["bytes_saved"], len(data) * 0.99)
+        self.assertEqual(self.get_bytes("backups:vm/b.bin"), bytes(data))
+
+        # 2% changed in a few places: under 5% of the bytes travel.
+        changed = len(data) * 2 // 100
+        for k in range(4):
+            off = (k * 2 + 1) * len(data) // 9
+            data[off:off + changed // 4] = rnd.randbytes(changed // 4)
+        src2 = self.write("a2.bin", data)
+        third = self.put_json(src2, "backups:vm/c.bin")
+        self.assertGreater(third["segments_sent"], 0)
+        self.assertLess(third["bytes_sent"], len(data) * 0.05)
+        self.assertEqual(self.get_bytes("backups:vm/c.bin"), bytes(data))
+
+        # stdin, and the text report
+        r = self.ddp("put", "-", "backups:stdin.txt", input=b"hello over ddp\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"saved by dedup", r.stdout)
+        self.assertEqual(self.get_bytes("backups:stdin.txt"), b"hello over ddp\n")
+
+    def test_namespace(self):
+        data = os.urandom(300000)
+        src = self.write("f.bin", data)
+        os.mkdir(os.path.join(self.tmp, "tree"))
+        os.mkdir(os.path.join(self.tmp, "tree", "sub"))
+        self.write("tree/x", b"x" * 10)
+        self.write("tree/sub/y", b"y" * 20)
+        self.assertEqual(self.put_json(src, "backups:dir/f.bin")["count"], 1)
+        self.assertEqual(self.put_json(os.path.join(self.tmp, "tree"), "backups:t/")["count"], 2)
+
+        r = self.ddp("--json", "stat", "backups:dir/f.bin")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = json.loads(r.stdout)
+        self.assertEqual((st["type"], st["size"]), ("file", len(data)))
+        self.assertGreater(st["mtime_ns"], 0)
+        st = json.loads(self.ddp("--json", "stat", "backups:dir").stdout)
+        self.assertEqual(st["type"], "dir")
+
+        r = self.ddp("--json", "ls", "backups")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([(e["name"], e["type"]) for e in json.loads(r.stdout)],
+                         [("dir/", "dir"), ("t/", "dir")])
+        r = self.ddp("--json", "ls", "backups:t/tree")
+        self.assertEqual([(e["name"], e["size"]) for e in json.loads(r.stdout)],
+                         [("sub/", 0), ("x", 10)])
+        self.assertEqual(self.get_bytes("backups:t/tree/sub/y"), b"y" * 20)
+
+        # cp is a fastcopy: no data is sent, the copy reads back the same
+        r = self.ddp("--json", "cp", "backups:dir/f.bin", "dir/g.bin")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["size"], len(data))
+        self.assertEqual(self.get_bytes("backups:dir/g.bin"), data)
+        self.assertEqual(self.ddp("mv", "backups:dir/g.bin", "backups:dir/h.bin").returncode, 0)
+        self.assertEqual(self.ddp("stat", "backups:dir/g.bin").returncode, EXIT_FAIL)
+        self.assertEqual(self.get_bytes("backups:dir/h.bin"), data)
+
+        self.assertEqual(self.ddp("rm", "backups:dir/f.bin", "backups:dir/h.bin").returncode, 0)
+        r = self.ddp("stat", "backups:dir/f.bin")
+        self.assertEqual(r.returncode, EXIT_FAIL)
+        self.assertIn(b"ENOENT", r.stderr)
+        r = self.ddp("--json", "ls", "backups")
+        self.assertEqual([e["name"] for e in json.loads(r.stdout)], ["t/"])
+        r = self.ddp("get", "backups:nope", os.path.join(self.tmp, "nope"))
+        self.assertEqual(r.returncode, EXIT_FAIL)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "nope")))
+
+        r = self.ddp("--json", "units")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        units = json.loads(r.stdout)
+        self.assertEqual([u["name"] for u in units], ["backups"])
+        self.assertGreater(units[0]["logical_bytes"], 0)
+
+    def test_auth_and_usage_errors(self):
+        r = self.ddp("units", env={"DDP_SECRET_KEY": "wrong-secret"})
+        self.assertEqual(r.returncode, EXIT_AUTH)
+        self.assertIn(b"authentication", r.stderr)
+        r = self.ddp("units", env={"DDP_ACCESS_KEY": "NOSUCHKEY"})
+        self.assertEqual(r.returncode, EXIT_AUTH)
+        self.assertEqual(self.ddp("put", "only-one-arg").returncode, EXIT_USAGE)
+        self.assertEqual(self.ddp("frobnicate").returncode, EXIT_USAGE)
+        self.assertEqual(self.ddp("--bogus").returncode, EXIT_USAGE)
+        r = self.ddp("mkunit", "backups")
+        self.assertEqual(r.returncode, EXIT_FAIL)
+        self.assertIn(b"EEXIST", r.stderr)
+
+    def test_garbage_peer_is_dropped(self):
+        bad = socket.create_connection(self.hostport, timeout=10)
+        try:
+            bad.sendall(os.urandom(4096))
+            # The server answers with an error (or nothing) and closes.
+            bad.settimeout(10)
+            while True:
+                chunk = bad.recv(65536)
+                if not chunk:
+                    break
+        finally:
+            bad.close()
+        # A slow garbage peer that stays connected does not block others.
+        slow = socket.create_connection(self.hostport, timeout=10)
+        try:
+            slow.sendall(b"\x01\x01\x00\x00\x00\x00\x00\x01\x00\x00")  # half a header
+            src = self.write("ok.bin", b"still working" * 1000)
+            self.put_json(src, "backups:ok.bin")
+            self.assertEqual(self.get_bytes("backups:ok.bin"), b"still working" * 1000)
+        finally:
+            slow.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
