@@ -6,6 +6,7 @@
  */
 #include "ddproto/libddp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <openssl/err.h>
@@ -292,6 +293,13 @@ static int tcp_connect(const char *host, const char *port, int *fd_out)
 	return DD_OK;
 }
 
+static int is_ip(const char *host)
+{
+	uint8_t a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
 static int tls_start(sock_io *s, const char *host, const char *ca_file)
 {
 	if (!(s->ctx = SSL_CTX_new(TLS_client_method())))
@@ -303,11 +311,17 @@ static int tls_start(sock_io *s, const char *host, const char *ca_file)
 		return DD_ECONFIG;
 	if (!(s->ssl = SSL_new(s->ctx)))
 		return DD_EINTERNAL;
-	SSL_set_tlsext_host_name(s->ssl, host);
-	if (SSL_set1_host(s->ssl, host) != 1 || SSL_set_fd(s->ssl, s->fd) != 1)
+	if (is_ip(host)) { /* an IP literal is checked against IP SANs */
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), host) != 1)
+			return DD_EINTERNAL;
+	} else if (SSL_set_tlsext_host_name(s->ssl, host) != 1 ||
+		   SSL_set1_host(s->ssl, host) != 1) {
+		return DD_EINTERNAL;
+	}
+	if (SSL_set_fd(s->ssl, s->fd) != 1)
 		return DD_EINTERNAL;
 	if (SSL_connect(s->ssl) != 1)
-		return DD_EAUTH; /* handshake or certificate refused */
+		return DD_EIO; /* handshake failed or certificate refused */
 	return DD_OK;
 }
 

@@ -10,12 +10,13 @@ import json
 import os
 import random
 import socket
+import subprocess
 import tempfile
 import unittest
 
-from harness import DedupdTestCase, run_tool
+from harness import Dedupd, DedupdTestCase, run_tool
 
-EXIT_FAIL, EXIT_USAGE, EXIT_AUTH = 1, 2, 3
+EXIT_FAIL, EXIT_USAGE, EXIT_AUTH, EXIT_CONN = 1, 2, 3, 4
 
 
 class TestDDP(DedupdTestCase):
@@ -185,6 +186,37 @@ class TestDDP(DedupdTestCase):
             self.assertEqual(self.get_bytes("backups:ok.bin"), b"still working" * 1000)
         finally:
             slow.close()
+
+
+class TestDDPTls(unittest.TestCase):
+    def test_put_get_over_tls(self):
+        tmp = tempfile.mkdtemp(prefix="test_ddp_tls.")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", tmp]))
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        conf = "[ddp]\ntls_cert = %s\ntls_key = %s\n" % (cert, key)
+        with Dedupd(config=conf) as d:
+            env = {"DDP_ENDPOINT": "%s:%d" % (d.ddp_addr[0], int(d.ddp_addr[1])),
+                   "DDP_ACCESS_KEY": d.access_key, "DDP_SECRET_KEY": d.secret_key}
+            tls = ("--tls", "--ca-file", cert)
+            r = run_tool("ddp", *tls, "mkunit", "secure", env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            data = os.urandom(200000)
+            r = run_tool("ddp", *tls, "put", "-", "secure:f", env=env, input=data)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = run_tool("ddp", *tls, "get", "secure:f", "-", env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, data)
+            # An unverifiable certificate (not in the system store) is refused.
+            r = run_tool("ddp", "--tls", "units", env=env)
+            self.assertEqual(r.returncode, EXIT_CONN)
+            # Cleartext against the TLS listener does not get through.
+            r = run_tool("ddp", "units", env=env, timeout=30)
+            self.assertNotEqual(r.returncode, 0)
 
 
 if __name__ == "__main__":

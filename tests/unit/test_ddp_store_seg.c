@@ -370,6 +370,218 @@ static void test_detached_writer(void **state)
 	ddp_conn_close(c);
 }
 
+/* ------------------------------------------------ raw requests (DSP rules) */
+
+typedef struct raw {
+	ddp_client *cl;
+	ddp_session *s;
+} raw;
+
+static void to_session(raw *x)
+{
+	size_t n, used;
+	const uint8_t *o = ddp_client_output(x->cl, &n);
+
+	(void)!ddp_session_feed(x->s, o, n, &used);
+	ddp_client_output_consume(x->cl, used);
+}
+
+static int from_session(raw *x, ddp_resp *r)
+{
+	size_t n, used;
+	uint32_t id;
+	const uint8_t *o = ddp_session_output(x->s, &n);
+	int rc = ddp_client_read(x->cl, o, n, &used, r, &id);
+
+	ddp_session_output_consume(x->s, used);
+	return rc;
+}
+
+static void raw_open(env *e, raw *x)
+{
+	ddp_resp r;
+
+	x->cl = ddp_client_new(DD_STR_LIT("AKROOT"), "rootsecret", 10, DD_STR_LIT("t"));
+	x->s = ddp_session_new(&ddp_segstore_ops, e->a, NULL);
+	assert_non_null(x->cl);
+	assert_non_null(x->s);
+	to_session(x);
+	assert_int_equal(from_session(x, &r), DD_EAGAIN); /* HELLO: AUTH queued */
+	to_session(x);
+	assert_int_equal(from_session(x, &r), DD_EAGAIN);
+	assert_int_equal(ddp_client_state(x->cl), DDP_CL_READY);
+}
+
+/* Frees the session as a dropped connection does (writers detach). */
+static void raw_drop(raw *x)
+{
+	ddp_session_free(x->s);
+	ddp_client_free(x->cl);
+}
+
+/* Sends q, returns the status; *r is released unless keep. */
+static uint16_t call(raw *x, const ddp_req *q, ddp_resp *r)
+{
+	uint32_t id;
+
+	assert_int_equal(ddp_client_send(x->cl, q, &id), DD_OK);
+	to_session(x);
+	assert_int_equal(from_session(x, r), DD_OK);
+	return r->status;
+}
+
+static uint16_t dsp_query(raw *x, uint32_t h, uint64_t off, const uint8_t (*fps)[32],
+			  const uint32_t *lens, uint16_t n, uint8_t *missing)
+{
+	ddp_req q = {.op = DDP_OP_DSP_QUERY};
+	ddp_dsp_ref refs[8];
+	ddp_resp r;
+	uint16_t st;
+
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(refs[i].fp, fps[i], 32);
+		refs[i].len = lens[i];
+	}
+	q.u.dsp_query.handle = h;
+	q.u.dsp_query.offset = off;
+	q.u.dsp_query.count = n;
+	q.u.dsp_query.refs = refs;
+	st = call(x, &q, &r);
+	if (st == DDP_S_OK)
+		*missing = r.u.dsp_query.missing[0];
+	ddp_resp_release(&r);
+	return st;
+}
+
+static uint16_t dsp_put1(raw *x, uint32_t h, const uint8_t fp[32], const uint8_t *d,
+			 uint32_t len)
+{
+	ddp_req q = {.op = DDP_OP_DSP_PUT};
+	ddp_segment g;
+	ddp_resp r;
+	uint16_t st;
+
+	memcpy(g.fp, fp, 32);
+	g.flags = 0;
+	g.raw_len = g.data_len = len;
+	g.data = d;
+	q.u.dsp_put.handle = h;
+	q.u.dsp_put.count = 1;
+	q.u.dsp_put.segs = &g;
+	st = call(x, &q, &r);
+	ddp_resp_release(&r);
+	return st;
+}
+
+static uint16_t open_w(raw *x, const char *path, uint32_t flags, uint8_t token[16],
+		       uint32_t *h, uint64_t *size)
+{
+	ddp_req q = {.op = DDP_OP_OPEN};
+	ddp_resp r;
+	uint16_t st;
+
+	q.u.open.unit = DD_STR_LIT("theta");
+	q.u.open.path = dd_str_c(path);
+	q.u.open.flags = flags;
+	if (flags & DDP_OPEN_RESUME)
+		memcpy(q.u.open.token, token, 16);
+	st = call(x, &q, &r);
+	if (st == DDP_S_OK) {
+		*h = r.u.open.handle;
+		*size = r.u.open.size;
+		memcpy(token, r.u.open.token, 16);
+	}
+	ddp_resp_release(&r);
+	return st;
+}
+
+static uint16_t commit(raw *x, uint32_t h, uint64_t *size)
+{
+	ddp_req q = {.op = DDP_OP_CLOSE};
+	ddp_resp r;
+	uint16_t st;
+
+	q.u.close.handle = h;
+	q.u.close.flags = DDP_CLOSE_COMMIT;
+	st = call(x, &q, &r);
+	if (st == DDP_S_OK)
+		*size = r.u.close.size;
+	ddp_resp_release(&r);
+	return st;
+}
+
+/* In-order rule, resends, resume cut, 'have' after commit, EMISSING. */
+static void test_dsp_rules(void **state)
+{
+	env *e = *state;
+	enum { L = 3000 };
+	uint8_t d[4][L], fps[4][32], token[16], miss = 0;
+	uint32_t lens[4] = {L, L, L, L}, h;
+	uint64_t size = 0;
+	raw x;
+	ddp_conn *c;
+
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(dd_random_bytes(d[i], L), DD_OK);
+		seg_fingerprint(d[i], L, fps[i]);
+	}
+	assert_int_equal(seg_unit_create(e->st, "theta", NULL), DD_OK);
+	raw_open(e, &x);
+	assert_int_equal(open_w(&x, "f", DDP_OPEN_CREATE, token, &h, &size), DDP_S_OK);
+	assert_int_equal(dsp_query(&x, h, 0, (const uint8_t (*)[32])fps, lens, 3, &miss),
+			 DDP_S_OK);
+	assert_int_equal(miss, 0x07);
+	assert_int_equal(dsp_put1(&x, h, fps[1], d[1], L), DDP_S_EINVAL); /* B before A */
+	assert_int_equal(dsp_put1(&x, h, fps[0], d[0], L), DDP_S_OK);
+	assert_int_equal(dsp_put1(&x, h, fps[0], d[0], L), DDP_S_OK); /* a resend */
+	assert_int_equal(dsp_put1(&x, h, fps[3], d[3], L), DDP_S_EINVAL); /* never declared */
+	raw_drop(&x); /* the connection drops: the writer is kept */
+	assert_int_equal(ddp_segstore_detached(e->a), 1);
+
+	raw_open(e, &x);
+	assert_int_equal(open_w(&x, "f", DDP_OPEN_CREATE | DDP_OPEN_RESUME, token, &h, &size),
+			 DDP_S_OK);
+	assert_int_equal(size, L); /* A arrived; B and C are cut off */
+	assert_int_equal(dsp_query(&x, h, L, (const uint8_t (*)[32])fps + 1, lens, 2, &miss),
+			 DDP_S_OK);
+	assert_int_equal(miss, 0x03);
+	assert_int_equal(dsp_put1(&x, h, fps[1], d[1], L), DDP_S_OK);
+	assert_int_equal(dsp_put1(&x, h, fps[2], d[2], L), DDP_S_OK);
+	assert_int_equal(commit(&x, h, &size), DDP_S_OK);
+	assert_int_equal(size, 3 * L);
+
+	/* The unit now has A: a new writer sends it by reference only. */
+	assert_int_equal(open_w(&x, "g", DDP_OPEN_CREATE, token, &h, &size), DDP_S_OK);
+	assert_int_equal(dsp_query(&x, h, 0, (const uint8_t (*)[32])fps, lens, 1, &miss),
+			 DDP_S_OK);
+	assert_int_equal(miss, 0);
+	assert_int_equal(commit(&x, h, &size), DDP_S_OK);
+	assert_int_equal(size, L);
+
+	/* Declared and missing, never sent: EMISSING, nothing committed. */
+	assert_int_equal(open_w(&x, "h", DDP_OPEN_CREATE, token, &h, &size), DDP_S_OK);
+	assert_int_equal(dsp_query(&x, h, 0, (const uint8_t (*)[32])fps + 2, lens, 2, &miss),
+			 DDP_S_OK);
+	assert_int_equal(miss, 0x02); /* C is held now, D is not */
+	assert_int_equal(commit(&x, h, &size), DDP_S_EMISSING);
+	raw_drop(&x);
+
+	assert_int_equal(conn(e, "AKROOT", "rootsecret", &c), DD_OK);
+	{
+		uint8_t all[3 * L];
+		memcpy(all, d[0], L);
+		memcpy(all + L, d[1], L);
+		memcpy(all + 2 * L, d[2], L);
+		check_get(c, "theta", "f", all, sizeof(all));
+		check_get(c, "theta", "g", d[0], L);
+	}
+	{
+		ddp_stat_info si;
+		assert_int_equal(ddp_stat(c, "theta", "h", &si), DD_ENOENT);
+	}
+	ddp_conn_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +589,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_namespace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grants_and_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dsp_rules, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
