@@ -17,6 +17,7 @@
 
 #include "ddproto/ddp.h"
 #include "ddproto/libddp.h"
+#include "ddproto/memstore.h"
 #include "ddproto/store_seg.h"
 #include "segstore/seg.h"
 
@@ -582,6 +583,40 @@ static void test_dsp_rules(void **state)
 	ddp_conn_close(c);
 }
 
+/* UNIT_CREATE on a store without unit management (memstore): ENOTSUP, and
+ * the session goes on. Also the request round-trips through the codec. */
+static void test_unit_create_unsupported(void **state)
+{
+	ddp_memstore *m = ddp_memstore_new();
+	mem_io *mi = calloc(1, sizeof(*mi));
+	ddp_io io = {mi, mem_send, mem_recv, mem_close};
+	ddp_req q = {.op = DDP_OP_UNIT_CREATE}, back;
+	dd_buf b;
+	ddp_conn *c;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(mi);
+	assert_int_equal(ddp_memstore_add_user(m, "AKMEM", "memsecret"), DD_OK);
+	dd_buf_init(&mi->in, 1u << 20);
+	mi->s = ddp_session_new(&ddp_memstore_ops, m, NULL);
+	assert_int_equal(ddp_conn_open_io(&io, "AKMEM", "memsecret", &c), DD_OK);
+	assert_int_equal(ddp_mkunit(c, "newunit"), DD_ENOTSUP);
+	assert_int_equal(ddp_mkunit(c, "x"), DD_ENOTSUP); /* no store call at all */
+	assert_string_equal(ddp_op_name(DDP_OP_UNIT_CREATE), "UNIT_CREATE");
+	ddp_conn_close(c);
+	ddp_memstore_free(m);
+
+	q.u.unit_stat.unit = DD_STR_LIT("abc");
+	dd_buf_init(&b, 1u << 20);
+	assert_int_equal(ddp_req_encode(&q, 9, &b), DD_OK);
+	assert_int_equal(ddp_req_decode(DDP_OP_UNIT_CREATE, (const uint8_t *)b.data + DDP_HDR_LEN,
+					b.len - DDP_HDR_LEN, &back), DD_OK);
+	assert_true(dd_str_eq_c(back.u.unit_stat.unit, "abc"));
+	ddp_req_release(&back);
+	dd_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +625,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_grants_and_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dsp_rules, setup, teardown),
+		cmocka_unit_test(test_unit_create_unsupported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
