@@ -34,6 +34,7 @@ typedef struct dconn {
 	gw_ddp *g;
 	gw_pconn *pc;
 	ddp_session *s;
+	int eof; /* the peer half-closed: answer what it sent, then close */
 } dconn;
 
 static void dconn_close(dconn *dc)
@@ -81,7 +82,8 @@ static int pump(dconn *dc)
 		if (!used)
 			break;
 	}
-	if (ddp_session_state(dc->s) == DDP_ST_CLOSING) {
+	if (ddp_session_state(dc->s) == DDP_ST_CLOSING ||
+	    (dc->eof && !evbuffer_get_length(in))) {
 		bufferevent_disable(bev, EV_READ);
 		if (!evbuffer_get_length(out)) {
 			dconn_close(dc);
@@ -106,9 +108,18 @@ static void on_write(struct bufferevent *bev, void *arg)
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		dconn_close(arg);
+	dconn *dc = arg;
+
+	if (what & BEV_EVENT_ERROR) {
+		dconn_close(dc);
+	} else if (what & BEV_EVENT_EOF) {
+		/* A client that half-closes after its requests still gets the
+		 * answers; pump closes once input and output are done. */
+		dc->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		if (!pump(dc))
+			bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	}
 }
 
 static void on_accept(gw_pconn *c, void *ctx)

@@ -165,6 +165,25 @@ class TestDDP(DedupdTestCase):
         self.assertEqual(r.returncode, EXIT_FAIL)
         self.assertIn(b"EEXIST", r.stderr)
 
+    def test_half_close_still_answered(self):
+        c = socket.create_connection(self.hostport, timeout=10)
+        try:
+            payload = b"DDP1" + bytes.fromhex("0001 0001 00000001 0004") + b"ddp1"
+            c.sendall(bytes.fromhex("01 01 0000 00000007") +
+                      len(payload).to_bytes(4, "big") + payload)
+            c.shutdown(socket.SHUT_WR)
+            data = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            c.close()
+        # the HELLO answer (12-byte header + 64-byte body), then the close
+        self.assertEqual(len(data), 12 + 64)
+        self.assertEqual(data[:8], bytes.fromhex("01 01 0001 00000007"))
+
     def test_garbage_peer_is_dropped(self):
         bad = socket.create_connection(self.hostport, timeout=10)
         try:
