@@ -184,6 +184,22 @@ class TestDDP(DedupdTestCase):
         self.assertEqual(len(data), 12 + 64)
         self.assertEqual(data[:8], bytes.fromhex("01 01 0001 00000007"))
 
+    def test_sigterm_closes_idle_session(self):
+        c = socket.create_connection(self.hostport, timeout=10)
+        try:
+            payload = b"DDP1" + bytes.fromhex("0001 0001 00000001 0004") + b"ddp1"
+            c.sendall(bytes.fromhex("01 01 0000 00000001") +
+                      len(payload).to_bytes(4, "big") + payload)
+            data = b""
+            while len(data) < 76:
+                chunk = c.recv(76 - len(data))
+                self.assertTrue(chunk)
+                data += chunk
+            self.d.stop()  # SIGTERM; fails the test unless dedupd exits 0
+            self.assertEqual(c.recv(10), b"")  # the drain closed the session
+        finally:
+            c.close()
+
     def test_garbage_peer_is_dropped(self):
         bad = socket.create_connection(self.hostport, timeout=10)
         try:
