@@ -165,6 +165,23 @@ class TestDDP(DedupdTestCase):
         self.assertEqual(r.returncode, EXIT_FAIL)
         self.assertIn(b"EEXIST", r.stderr)
 
+    def test_concurrent_clients(self):
+        from harness import bin_path
+        env = dict(os.environ)
+        env.update(self.env)
+        blobs = [os.urandom(3 << 20) for _ in range(3)]
+        srcs = [self.write("c%d" % i, b) for i, b in enumerate(blobs)]
+        procs = [subprocess.Popen([bin_path("ddp"), "--json", "put", src,
+                                   "backups:conc/%d" % i], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for i, src in enumerate(srcs)]
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertEqual(json.loads(out)["logical_bytes"], 3 << 20)
+        for i, b in enumerate(blobs):
+            self.assertEqual(self.get_bytes("backups:conc/%d" % i), b)
+
     def test_half_close_still_answered(self):
         c = socket.create_connection(self.hostport, timeout=10)
         try:
