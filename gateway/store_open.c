@@ -31,6 +31,13 @@ int gw_store_open(const char *data_dir, const gw_root_creds *creds,
 		rc = seg_user_create(st, "root", creds->access_key, creds->secret_key,
 				     SEG_ROLE_ADMIN);
 	memset(&u, 0, sizeof(u)); /* holds a secret */
+	if (rc == DD_EEXIST) {
+		/* A user "root" with another access key (the credentials file
+		 * was replaced): serve on, the old root keeps the store's key. */
+		dd_log(DD_LOG_WARN, "the store's user root has another access key than "
+				    "root.credentials; DDP logins with these credentials fail");
+		rc = DD_OK;
+	}
 	if (rc != DD_OK) {
 		dd_log(DD_LOG_ERROR, "cannot create the root user in the store: %s",
 		       dd_strerror(rc));
