@@ -1,8 +1,8 @@
 /*
  * ddproto/libddp.c - libddp: the blocking DDP client library (libddp.h).
- * Requests go one at a time (send, wait for the answer): simple, and a
- * DSP batch of 1024 fingerprints per round trip keeps the link busy enough
- * for the CLI. Pipelining within the window is a later optimisation.
+ * Requests go one at a time (send, wait for the answer), except a DSP
+ * batch's segment puts: those are pipelined within the server's window and
+ * their answers collected before the next DSP_QUERY. READs are sequential.
  */
 #include "ddproto/libddp.h"
 
@@ -30,6 +30,7 @@ struct ddp_conn {
 	uint8_t *rx;
 	size_t rx_pos, rx_len;
 	uint64_t sent, received;
+	int async_rc; /* first error among pipelined answers */
 	char err[DDP_MAX_MESSAGE + 32];
 };
 
@@ -112,6 +113,56 @@ static int rpc(ddp_conn *c, const ddp_req *q, ddp_resp *r)
 		return rc == DD_OK ? DD_EPROTO : rc;
 	}
 	return DD_OK;
+}
+
+/* Reads one answer to a pipelined request; keeps the first error. */
+static int collect_one(ddp_conn *c)
+{
+	ddp_resp r;
+	int rc;
+
+	if ((rc = read_resp(c, &r)) != DD_OK)
+		return rc;
+	if (r.status != DDP_S_OK && c->async_rc == DD_OK) {
+		snprintf(c->err, sizeof(c->err), "%s: %.*s", ddp_status_name(r.status),
+			 (int)r.message.len, r.message.p);
+		c->async_rc = ddp_rc_from_status(r.status);
+		if (c->async_rc == DD_OK)
+			c->async_rc = DD_EPROTO;
+	}
+	ddp_resp_release(&r);
+	return DD_OK;
+}
+
+/* Sends q without waiting for its answer (within the server's window:
+ * while it is full, collects answers first). */
+static int send_async(ddp_conn *c, const ddp_req *q)
+{
+	uint32_t id;
+	int rc;
+
+	while ((rc = ddp_client_send(c->cl, q, &id)) == DD_EAGAIN) {
+		if (!ddp_client_inflight(c->cl))
+			return DD_ETOOBIG; /* cannot fit even alone */
+		if ((rc = flush_out(c)) != DD_OK || (rc = collect_one(c)) != DD_OK)
+			return rc;
+	}
+	if (rc != DD_OK)
+		return rc;
+	return flush_out(c);
+}
+
+/* Collects every pending answer; returns the first error among them. */
+static int collect_all(ddp_conn *c)
+{
+	int rc;
+
+	while (ddp_client_inflight(c->cl))
+		if ((rc = collect_one(c)) != DD_OK)
+			return rc;
+	rc = c->async_rc;
+	c->async_rc = DD_OK;
+	return rc;
 }
 
 int ddp_conn_open_io(const ddp_io *io, const char *access_key, const char *secret,
@@ -430,18 +481,13 @@ typedef struct put_ctx {
 static int send_put(put_ctx *p, size_t n)
 {
 	ddp_req q = {.op = DDP_OP_DSP_PUT};
-	ddp_resp r;
-	int rc;
 
 	if (!n)
 		return DD_OK;
 	q.u.dsp_put.handle = p->handle;
 	q.u.dsp_put.count = (uint16_t)n;
 	q.u.dsp_put.segs = p->segs;
-	if ((rc = rpc(p->c, &q, &r)) != DD_OK)
-		return rc;
-	ddp_resp_release(&r);
-	return DD_OK;
+	return send_async(p->c, &q); /* the batch's answers: collect_all */
 }
 
 /* Queries the batch, then sends the missing segments in file order. */
@@ -513,6 +559,13 @@ static int flush_batch(put_ctx *p)
 nomem:
 	rc = DD_ENOMEM;
 out:
+	/* The puts were pipelined: every answer is in before the next query
+	 * (rpc expects nothing in flight). */
+	if (rc != DD_EIO && rc != DD_EPROTO) {
+		int rc2 = collect_all(p->c);
+		if (rc == DD_OK)
+			rc = rc2;
+	}
 	free(refs);
 	free(miss);
 	return rc;

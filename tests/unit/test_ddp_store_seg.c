@@ -333,6 +333,30 @@ static void test_grants_and_auth(void **state)
 	ddp_conn_close(c);
 }
 
+/* An error in the middle of the pipelined segment puts (hard quota) fails
+ * the put with the server's status, aborts the writer, and leaves the
+ * connection usable. */
+static void test_put_error_midway(void **state)
+{
+	env *e = *state;
+	seg_quota q = {0, 300000, 0};
+	size_t n = 2u << 20;
+	uint8_t *d = random_data(n);
+	ddp_put_stats st;
+	ddp_stat_info si;
+	ddp_conn *c;
+
+	assert_int_equal(seg_unit_create(e->st, "small", &q), DD_OK);
+	assert_int_equal(conn(e, "AKROOT", "rootsecret", &c), DD_OK);
+	assert_int_equal(put(c, "small", "big", d, n, &st), DD_EQUOTA);
+	assert_non_null(strstr(ddp_conn_error(c), "EQUOTA"));
+	assert_int_equal(ddp_stat(c, "small", "big", &si), DD_ENOENT);
+	assert_int_equal(put(c, "small", "ok", d, 1000, &st), DD_OK);
+	check_get(c, "small", "ok", d, 1000);
+	ddp_conn_close(c);
+	free(d);
+}
+
 /* A writer dropped with the connection stays resumable until the adapter
  * goes; an explicit abort (BYE) does not keep it. */
 static void test_detached_writer(void **state)
@@ -625,6 +649,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_grants_and_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dsp_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_error_midway, setup, teardown),
 		cmocka_unit_test(test_unit_create_unsupported),
 	};
 
