@@ -53,6 +53,7 @@ enum ddp_op {
 	DDP_OP_BYE = 0x04,
 	DDP_OP_UNIT_LIST = 0x10,
 	DDP_OP_UNIT_STAT = 0x11,
+	DDP_OP_UNIT_CREATE = 0x12,
 	DDP_OP_OPEN = 0x20,
 	DDP_OP_CLOSE = 0x21,
 	DDP_OP_WRITE = 0x22,
@@ -274,7 +275,7 @@ typedef struct ddp_req {
 		} unit_list;
 		struct {
 			dd_str unit;
-		} unit_stat;
+		} unit_stat; /* also UNIT_CREATE */
 		struct {
 			dd_str unit, path;
 			uint32_t flags;
@@ -529,6 +530,9 @@ typedef struct ddp_store_ops {
 	int (*synthesize)(void *ctx, dd_str user, dd_str unit, dd_str path,
 			  const ddp_extent *ext, size_t n, uint32_t flags,
 			  uint64_t *size);
+	/* Creates unit (UNIT_CREATE): DD_EPERM unless user is an admin,
+	 * DD_EEXIST. NULL: the session answers ENOTSUP. */
+	int (*unit_create)(void *ctx, dd_str user, dd_str unit);
 } ddp_store_ops;
 
 typedef struct ddp_session_cfg {

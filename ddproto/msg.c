@@ -147,6 +147,7 @@ static int dec_req_body(ddp_cur *c, ddp_req *r)
 		r->u.unit_list.limit = ddp_get_u16(c);
 		break;
 	case DDP_OP_UNIT_STAT:
+	case DDP_OP_UNIT_CREATE:
 		r->u.unit_stat.unit = ddp_get_str(c, DDP_MAX_UNIT);
 		break;
 	case DDP_OP_OPEN:
@@ -264,6 +265,7 @@ static void enc_req_body(const ddp_req *r, dd_buf *b, int *rc)
 		ddp_put_u16(b, rc, r->u.unit_list.limit);
 		break;
 	case DDP_OP_UNIT_STAT:
+	case DDP_OP_UNIT_CREATE:
 		ddp_put_str(b, rc, r->u.unit_stat.unit, DDP_MAX_UNIT);
 		break;
 	case DDP_OP_OPEN:
@@ -452,6 +454,7 @@ static void dec_resp_ok(ddp_cur *c, ddp_resp *r)
 	case DDP_OP_BYE:
 	case DDP_OP_RENAME:
 	case DDP_OP_UNLINK:
+	case DDP_OP_UNIT_CREATE:
 		break;
 	case DDP_OP_UNIT_LIST:
 		dec_unit_list(c, r);
@@ -569,6 +572,7 @@ static void enc_resp_ok(const ddp_resp *r, dd_buf *b, int *rc)
 	case DDP_OP_BYE:
 	case DDP_OP_RENAME:
 	case DDP_OP_UNLINK:
+	case DDP_OP_UNIT_CREATE:
 		break;
 	case DDP_OP_UNIT_LIST:
 		ddp_put_u16(b, rc, r->u.unit_list.count);

@@ -438,6 +438,18 @@ static uint16_t op_unit_stat(ddp_session *s, const ddp_req *q, ddp_resp *r)
 	return rc == DD_OK ? DDP_S_OK : fail_rc(s, rc);
 }
 
+static uint16_t op_unit_create(ddp_session *s, const ddp_req *q)
+{
+	int rc;
+
+	if (!s->ops->unit_create)
+		return fail(s, DDP_S_ENOTSUP, "this server cannot create units");
+	if (!ddp_valid_unit(q->u.unit_stat.unit))
+		return fail(s, DDP_S_EINVAL, "bad unit name");
+	rc = s->ops->unit_create(s->ctx, ddp_session_user(s), q->u.unit_stat.unit);
+	return rc == DD_OK ? DDP_S_OK : fail_rc(s, rc);
+}
+
 /* ---------------------------------------------------------- open/close */
 
 static int open_flags_ok(const ddp_req *q)
@@ -761,6 +773,7 @@ static uint16_t run_op(ddp_session *s, const ddp_req *q, uint32_t req_id,
 		return DDP_S_OK;
 	case DDP_OP_UNIT_LIST: return run_list(s, q, req_id, queued);
 	case DDP_OP_UNIT_STAT: return op_unit_stat(s, q, r);
+	case DDP_OP_UNIT_CREATE: return op_unit_create(s, q);
 	case DDP_OP_OPEN: return op_open(s, q, r);
 	case DDP_OP_CLOSE: return op_close(s, q, r);
 	case DDP_OP_WRITE: return op_write(s, q, r);

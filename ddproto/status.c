@@ -113,6 +113,7 @@ const char *ddp_op_name(int op)
 	case DDP_OP_BYE: return "BYE";
 	case DDP_OP_UNIT_LIST: return "UNIT_LIST";
 	case DDP_OP_UNIT_STAT: return "UNIT_STAT";
+	case DDP_OP_UNIT_CREATE: return "UNIT_CREATE";
 	case DDP_OP_OPEN: return "OPEN";
 	case DDP_OP_CLOSE: return "CLOSE";
 	case DDP_OP_WRITE: return "WRITE";

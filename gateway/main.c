@@ -3,6 +3,7 @@
  * credentials, then the daemon (gateway/server.c) until SIGTERM/SIGINT.
  */
 #include "gateway/gw.h"
+#include "gateway/store_open.h" /* DDP over the store (ddp2) */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -327,6 +328,7 @@ static int run(gw_config *cfg, const struct opts *o)
 	char abs_dir[PATH_MAX];
 	gw_root_creds creds;
 	gw_daemon *d = NULL;
+	gw_ddp_serve *ddp = NULL;
 	int lock_fd, created = 0, code, rc;
 
 	if (cfg->log_file[0] && dd_log_set_file(cfg->log_file) != DD_OK) {
@@ -347,6 +349,10 @@ static int run(gw_config *cfg, const struct opts *o)
 		code = rc == DD_ECONFIG ? GW_EXIT_USAGE : GW_EXIT_RUNTIME;
 		goto out;
 	}
+	if (gw_ddp_serve_start(d, cfg, &creds, &ddp) != DD_OK) {
+		code = GW_EXIT_DATADIR;
+		goto out;
+	}
 	ready_cfg = cfg;
 	ready_creds = &creds;
 	ready_print_secret = o->print_creds || isatty(STDOUT_FILENO);
@@ -356,6 +362,7 @@ static int run(gw_config *cfg, const struct opts *o)
 	code = rc == DD_OK ? GW_EXIT_OK : GW_EXIT_RUNTIME;
 out:
 	gw_daemon_free(d);
+	gw_ddp_serve_stop(ddp);
 	OPENSSL_cleanse(&creds, sizeof(creds));
 	close(lock_fd);
 	return code;

@@ -769,15 +769,17 @@ static int unit_has(seg_writer *w, idx_txn *t, const uint8_t *fp,
 
 	if (p)
 		return p->loc.chunk_len == len ? DD_OK : DD_ENOENT;
+	/* A cold locality cache (a new writer) must not answer "missing":
+	 * the lookup loads the chunk's container list and its owner. */
+	if (!seg_locality_find_owner(&w->lc, fp, &loc, &owner) &&
+	    (rc = seg_lookup(w->s, &w->lc, fp, &loc, &owner)) != DD_OK)
+		return rc;
 	/* in a container this unit wrote: its clients sent these bytes */
-	if (seg_locality_find_owner(&w->lc, fp, &loc, &owner) &&
-	    owner == w->u.id)
+	if (owner == w->u.id)
 		return loc.chunk_len == len ? DD_OK : DD_ENOENT;
 	put_be64(mk, w->u.id);
 	memcpy(mk + 8, fp, SEG_FP_LEN);
 	if ((rc = idx_get(t, IDX_DB_UNITFP, mk, sizeof(mk), &v)) != DD_OK)
-		return rc;
-	if ((rc = seg_lookup(w->s, &w->lc, fp, &loc, NULL)) != DD_OK)
 		return rc;
 	return loc.chunk_len == len ? DD_OK : DD_ENOENT;
 }

@@ -241,10 +241,20 @@ class TestListeners(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("cannot listen on 127.0.0.1:%d (s3)" % port, r.stderr)
 
-    def test_ddp_default_handler_closes(self):
+    def test_ddp_listener_speaks_ddp(self):
+        # (was: the placeholder handler closed every connection)
         with Dedupd() as d:
             c = socket.create_connection(d.ddp_addr, timeout=5)
-            self.assertEqual(c.recv(10), b"")
+            payload = b"DDP1" + bytes.fromhex("0001 0001 00000001 0004") + b"ddp1"
+            c.sendall(bytes.fromhex("01 01 0000 00000001") +
+                      len(payload).to_bytes(4, "big") + payload)
+            hdr = b""
+            while len(hdr) < 12:
+                chunk = c.recv(12 - len(hdr))
+                self.assertTrue(chunk)
+                hdr += chunk
+            # version 1, op HELLO, RESPONSE flag, our request id
+            self.assertEqual(hdr[:8], bytes.fromhex("01 01 0001 00000001"))
             c.close()
 
 

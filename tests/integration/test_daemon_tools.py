@@ -1,11 +1,12 @@
-"""The placeholder CLIs: dedupctl and ddp answer --help/--version, refuse the rest."""
+"""The CLIs answer --help/--version and refuse unknown options/commands
+(dedupctl is still a placeholder; ddp has its commands, see test_ddp.py)."""
 import unittest
 
 from harness import run_tool
 
 
 class TestTools(unittest.TestCase):
-    def check_tool(self, name):
+    def check_tool(self, name, placeholder):
         r = run_tool(name, "--version")
         self.assertEqual(r.returncode, 0)
         self.assertRegex(r.stdout.decode(), r"^%s \d+\.\d+\.\d+\n$" % name)
@@ -14,7 +15,8 @@ class TestTools(unittest.TestCase):
         out = r.stdout.decode()
         for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT CODES"):
             self.assertIn(section, out)
-        self.assertIn("coming", out)
+        if placeholder:
+            self.assertIn("coming", out)
         for args in (("--bogus",), ("frobnicate",), ()):
             r = run_tool(name, *args)
             self.assertEqual(r.returncode, 2, args)
@@ -22,10 +24,10 @@ class TestTools(unittest.TestCase):
             self.assertEqual(r.stdout, b"")
 
     def test_dedupctl(self):
-        self.check_tool("dedupctl")
+        self.check_tool("dedupctl", True)
 
     def test_ddp(self):
-        self.check_tool("ddp")
+        self.check_tool("ddp", False)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,27 @@
 /*
- * tools/ddp/main.c - the DDP client CLI. For now only --help and --version:
- * the commands arrive with ddproto/ (the DDP protocol and client library).
+ * tools/ddp/main.c - the DDP client CLI on libddp (ddproto/libddp.h):
+ * put/get/ls/stat/rm/cp/mv/units/mkunit against a dedupd DDP listener.
  */
 #include "common/dd.h"
+#include "ddproto/libddp.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+	EXIT_FAIL = 1,  /* the operation failed (server said no, local I/O) */
+	EXIT_USAGE = 2,
+	EXIT_AUTH = 3,  /* authentication refused */
+	EXIT_CONN = 4,  /* cannot connect, or the connection broke */
+};
 
 static const char help_text[] =
 	"NAME\n"
@@ -13,45 +29,577 @@ static const char help_text[] =
 	"\n"
 	"SYNOPSIS\n"
 	"    ddp --help | --version\n"
-	"    ddp [--server HOST:PORT] COMMAND [ARGS...]    (coming)\n"
+	"    ddp [OPTIONS] put SRC... UNIT:PATH\n"
+	"    ddp [OPTIONS] get UNIT:PATH DEST\n"
+	"    ddp [OPTIONS] ls UNIT[:PREFIX]\n"
+	"    ddp [OPTIONS] stat UNIT:PATH\n"
+	"    ddp [OPTIONS] rm UNIT:PATH...\n"
+	"    ddp [OPTIONS] cp UNIT:SRC DST        (fastcopy: no data moves)\n"
+	"    ddp [OPTIONS] mv UNIT:SRC DST\n"
+	"    ddp [OPTIONS] units\n"
+	"    ddp [OPTIONS] mkunit UNIT            (admin users)\n"
 	"\n"
 	"DESCRIPTION\n"
-	"    ddp speaks DDP, dedupd's storage-unit file protocol with client-side\n"
-	"    dedup (only segments the server lacks cross the wire), to a dedupd\n"
-	"    DDP listener (default 127.0.0.1:2052). This build only answers\n"
-	"    --help and --version. Planned commands:\n"
-	"        put FILE UNIT/PATH    write a file with client-side dedup\n"
-	"        get UNIT/PATH FILE    read a file\n"
-	"        ls UNIT[/PREFIX]      list files\n"
-	"        rm UNIT/PATH          delete a file\n"
-	"        cp UNIT/SRC UNIT/DST  fast copy (no data moves)\n"
+	"    ddp speaks DDP (docs/DDP.md), dedupd's storage-unit file protocol,\n"
+	"    to a dedupd DDP listener (default 127.0.0.1:2052). put deduplicates\n"
+	"    on the client: files are cut into content-defined segments, their\n"
+	"    SHA-256 fingerprints are sent first, and only the segments the unit\n"
+	"    does not hold yet cross the wire (zstd-compressed when smaller).\n"
+	"\n"
+	"    put SRC... UNIT:PATH  writes files. SRC '-' reads stdin (then PATH\n"
+	"        names the file). A directory SRC is copied recursively. With\n"
+	"        several SRCs, a directory, or a PATH ending in '/', PATH is a\n"
+	"        directory prefix and each file keeps its name under it.\n"
+	"        Reports logical bytes, bytes sent and bytes saved by dedup.\n"
+	"    get UNIT:PATH DEST    reads a file into DEST ('-' = stdout).\n"
+	"    ls UNIT[:PREFIX]      lists a directory (PREFIX \"\" or ending in '/';\n"
+	"        a PREFIX without '/' gets one). Directories end in '/'.\n"
+	"    stat UNIT:PATH        type, size and modification time.\n"
+	"    rm UNIT:PATH...       deletes files.\n"
+	"    cp UNIT:SRC DST       clones SRC as DST in the same unit (DST is a\n"
+	"        path, or UNIT:PATH of the same unit).\n"
+	"    mv UNIT:SRC DST       renames within the unit.\n"
+	"    units                 lists the units you may use, with sizes.\n"
+	"    mkunit UNIT           creates a storage unit (admin users only).\n"
 	"\n"
 	"OPTIONS\n"
-	"    -h, --help     show this help and exit\n"
-	"    -V, --version  show the version and exit\n"
+	"    -e, --endpoint HOST:PORT  the DDP listener (env DDP_ENDPOINT;\n"
+	"                              default 127.0.0.1:2052)\n"
+	"    -a, --access-key KEY      access key (env DDP_ACCESS_KEY)\n"
+	"    -s, --secret-key SECRET   secret key (env DDP_SECRET_KEY; prefer the\n"
+	"                              environment: arguments are visible in ps)\n"
+	"        --tls                 connect with TLS (certificate verified)\n"
+	"        --ca-file FILE        CA bundle for --tls (default: system)\n"
+	"    -j, --json                machine-readable output on stdout\n"
+	"    -h, --help                show this help and exit\n"
+	"    -V, --version             show the version and exit\n"
 	"\n"
 	"ENVIRONMENT\n"
-	"    DDP_ACCESS_KEY, DDP_SECRET_KEY   credentials (coming)\n"
+	"    DDP_ENDPOINT, DDP_ACCESS_KEY, DDP_SECRET_KEY\n"
 	"\n"
 	"EXIT CODES\n"
 	"    0  success\n"
-	"    2  usage error (unknown option or command)\n";
+	"    1  the operation failed (no such file or unit, permission, I/O)\n"
+	"    2  usage error (unknown option or command, bad arguments)\n"
+	"    3  authentication failed (wrong access key or secret)\n"
+	"    4  cannot connect, or the connection or protocol broke\n";
+
+static const char usage_line[] = "usage: ddp [OPTIONS] COMMAND ARGS... (ddp --help)\n";
+
+typedef struct cli {
+	const char *endpoint, *ak, *sk, *ca_file;
+	int tls, json;
+	ddp_conn *c;
+} cli;
+
+static int usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "ddp: %s\n", msg);
+	fputs(usage_line, stderr);
+	return EXIT_USAGE;
+}
+
+/* Maps a dd_rc from libddp to an exit code, printing why. */
+static int fail(cli *k, const char *what, int rc)
+{
+	const char *server = k->c ? ddp_conn_error(k->c) : "";
+
+	fprintf(stderr, "ddp: %s: %s%s%s\n", what, dd_strerror(rc), server[0] ? " - " : "",
+		server);
+	if (rc == DD_EAUTH)
+		return EXIT_AUTH;
+	if (rc == DD_EIO || rc == DD_EPROTO)
+		return EXIT_CONN;
+	return EXIT_FAIL;
+}
+
+/* Splits "UNIT:PATH" (PATH may be empty when allow_empty). */
+static int split(const char *arg, char *unit, size_t cap, const char **path,
+		 int allow_empty)
+{
+	const char *colon = strchr(arg, ':');
+	size_t ul = colon ? (size_t)(colon - arg) : strlen(arg);
+
+	if (ul == 0 || ul >= cap)
+		return DD_EINVAL;
+	memcpy(unit, arg, ul);
+	unit[ul] = '\0';
+	*path = colon ? colon + 1 : "";
+	if (!allow_empty && !**path)
+		return DD_EINVAL;
+	return DD_OK;
+}
+
+static int connect_cli(cli *k)
+{
+	int rc;
+
+	if (!k->ak || !k->sk) {
+		fprintf(stderr, "ddp: no credentials (--access-key/--secret-key or "
+				"DDP_ACCESS_KEY/DDP_SECRET_KEY)\n");
+		return EXIT_USAGE;
+	}
+	rc = ddp_conn_connect(k->endpoint, k->tls, k->ca_file, k->ak, k->sk, &k->c);
+	if (rc == DD_EINVAL)
+		return usage("bad --endpoint (want HOST:PORT)");
+	if (rc != DD_OK) {
+		fprintf(stderr, "ddp: %s %s: %s\n",
+			rc == DD_EAUTH ? "authentication refused by" : "cannot connect to",
+			k->endpoint, dd_strerror(rc));
+		return rc == DD_EAUTH ? EXIT_AUTH : EXIT_CONN;
+	}
+	return 0;
+}
+
+/* Prints s as a JSON string. */
+static void json_str(const char *s, size_t n)
+{
+	putchar('"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+/* ------------------------------------------------------------------ put */
+
+typedef struct put_tot {
+	ddp_put_stats sum;
+	unsigned files;
+	int first;
+} put_tot;
+
+static void put_report_file(cli *k, put_tot *t, const char *path, const ddp_put_stats *st)
+{
+	t->files++;
+	t->sum.logical += st->logical;
+	t->sum.wire_sent += st->wire_sent;
+	t->sum.seg_bytes += st->seg_bytes;
+	t->sum.segments += st->segments;
+	t->sum.segs_sent += st->segs_sent;
+	if (k->json) {
+		printf("%s{\"path\":", t->first ? "" : ",");
+		json_str(path, strlen(path));
+		printf(",\"logical_bytes\":%llu,\"bytes_sent\":%llu,\"segment_bytes\":%llu,"
+		       "\"segments\":%llu,\"segments_sent\":%llu}",
+		       (unsigned long long)st->logical, (unsigned long long)st->wire_sent,
+		       (unsigned long long)st->seg_bytes, (unsigned long long)st->segments,
+		       (unsigned long long)st->segs_sent);
+		t->first = 0;
+	}
+}
+
+static int put_one(cli *k, put_tot *t, const char *src, const char *unit,
+		   const char *path)
+{
+	ddp_put_stats st;
+	int fd = strcmp(src, "-") == 0 ? 0 : open(src, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0) {
+		fprintf(stderr, "ddp: %s: %s\n", src, strerror(errno));
+		return EXIT_FAIL;
+	}
+	rc = ddp_put_fd(k->c, unit, path, fd, &st);
+	if (fd)
+		close(fd);
+	if (rc != DD_OK) {
+		char what[1200];
+		snprintf(what, sizeof(what), "put %s:%s", unit, path);
+		return fail(k, what, rc);
+	}
+	put_report_file(k, t, path, &st);
+	return 0;
+}
+
+static int put_tree(cli *k, put_tot *t, const char *src, const char *unit,
+		    const char *path)
+{
+	struct stat sb;
+	DIR *dir;
+	struct dirent *de;
+	int code = 0;
+
+	if (strcmp(src, "-") == 0 || (stat(src, &sb) == 0 && !S_ISDIR(sb.st_mode)))
+		return put_one(k, t, src, unit, path);
+	if (!(dir = opendir(src))) {
+		fprintf(stderr, "ddp: %s: %s\n", src, strerror(errno));
+		return EXIT_FAIL;
+	}
+	while (!code && (de = readdir(dir))) {
+		char s2[4096], p2[1100];
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(s2, sizeof(s2), "%s/%s", src, de->d_name) >= sizeof(s2) ||
+		    (size_t)snprintf(p2, sizeof(p2), "%s%s%s", path, de->d_name,
+				     "") >= sizeof(p2)) {
+			code = EXIT_FAIL;
+			break;
+		}
+		if (stat(s2, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			size_t l = strlen(p2);
+			if (l + 1 >= sizeof(p2)) {
+				code = EXIT_FAIL;
+				break;
+			}
+			p2[l] = '/';
+			p2[l + 1] = '\0';
+		}
+		code = put_tree(k, t, s2, unit, p2);
+	}
+	closedir(dir);
+	return code;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static int cmd_put(cli *k, int argc, char **argv)
+{
+	char unit[DDP_MAX_UNIT + 1], path[1100];
+	const char *dst;
+	put_tot t;
+	struct stat sb;
+	int code = 0, as_dir;
+
+	if (argc < 2)
+		return usage("put needs SRC... UNIT:PATH");
+	if (split(argv[argc - 1], unit, sizeof(unit), &dst, 1) != DD_OK)
+		return usage("bad destination (want UNIT:PATH)");
+	as_dir = argc > 2 || !*dst || dst[strlen(dst) - 1] == '/' ||
+		 (strcmp(argv[0], "-") != 0 && stat(argv[0], &sb) == 0 && S_ISDIR(sb.st_mode));
+	if (as_dir && *dst && dst[strlen(dst) - 1] != '/')
+		snprintf(path, sizeof(path), "%s/", dst);
+	else
+		snprintf(path, sizeof(path), "%s", dst);
+	for (int i = 0; i < argc - 1; i++)
+		if (strcmp(argv[i], "-") == 0 && as_dir)
+			return usage("stdin ('-') needs a file path as destination");
+	if ((code = connect_cli(k)) != 0)
+		return code;
+	memset(&t, 0, sizeof(t));
+	t.first = 1;
+	if (k->json)
+		printf("{\"files\":[");
+	for (int i = 0; i < argc - 1 && !code; i++) {
+		char p2[1400];
+		if (!as_dir) {
+			code = put_one(k, &t, argv[i], unit, path);
+			continue;
+		}
+		snprintf(p2, sizeof(p2), "%s%s%s", path, base_name(argv[i]),
+			 stat(argv[i], &sb) == 0 && S_ISDIR(sb.st_mode) ? "/" : "");
+		if (strlen(p2) > DDP_MAX_KEY) {
+			code = usage("destination path too long");
+			break;
+		}
+		code = put_tree(k, &t, argv[i], unit, p2);
+	}
+	uint64_t saved = t.sum.logical > t.sum.wire_sent ? t.sum.logical - t.sum.wire_sent : 0;
+	if (k->json)
+		printf("],\"count\":%u,\"logical_bytes\":%llu,\"bytes_sent\":%llu,"
+		       "\"segment_bytes\":%llu,\"bytes_saved\":%llu,\"segments\":%llu,"
+		       "\"segments_sent\":%llu,\"ok\":%s}\n",
+		       t.files, (unsigned long long)t.sum.logical,
+		       (unsigned long long)t.sum.wire_sent, (unsigned long long)t.sum.seg_bytes,
+		       (unsigned long long)saved, (unsigned long long)t.sum.segments,
+		       (unsigned long long)t.sum.segs_sent, code ? "false" : "true");
+	else if (!code)
+		printf("put %u file(s): %llu bytes, %llu sent, %llu saved by dedup "
+		       "(%llu of %llu segments sent)\n",
+		       t.files, (unsigned long long)t.sum.logical,
+		       (unsigned long long)t.sum.wire_sent, (unsigned long long)saved,
+		       (unsigned long long)t.sum.segs_sent, (unsigned long long)t.sum.segments);
+	return code;
+}
+
+/* ------------------------------------------------------------------ rest */
+
+static int cmd_get(cli *k, int argc, char **argv)
+{
+	char unit[DDP_MAX_UNIT + 1], tmp[4200];
+	const char *path;
+	uint64_t size = 0;
+	int fd, rc, code, to_stdout;
+
+	if (argc != 2 || split(argv[0], unit, sizeof(unit), &path, 0) != DD_OK)
+		return usage("get needs UNIT:PATH DEST");
+	if ((code = connect_cli(k)) != 0)
+		return code;
+	to_stdout = strcmp(argv[1], "-") == 0;
+	/* Write beside DEST and rename: a failed get leaves no half file. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.ddp-part", argv[1]) >= sizeof(tmp))
+		return usage("DEST too long");
+	fd = to_stdout ? 1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "ddp: %s: %s\n", argv[1], strerror(errno));
+		return EXIT_FAIL;
+	}
+	rc = ddp_get_fd(k->c, unit, path, fd, &size);
+	if (!to_stdout) {
+		if (close(fd) != 0 && rc == DD_OK)
+			rc = DD_EIO;
+		if (rc == DD_OK && rename(tmp, argv[1]) != 0)
+			rc = DD_EIO;
+		if (rc != DD_OK)
+			unlink(tmp);
+	}
+	if (rc != DD_OK)
+		return fail(k, "get", rc);
+	if (k->json)
+		printf("{\"bytes\":%llu}\n", (unsigned long long)size);
+	return 0;
+}
+
+typedef struct ls_ctx {
+	cli *k;
+	int first;
+} ls_ctx;
+
+static int ls_cb(void *arg, const ddp_dirent *e)
+{
+	ls_ctx *l = arg;
+
+	if (l->k->json) {
+		printf("%s{\"name\":", l->first ? "" : ",");
+		json_str(e->name.p, e->name.len);
+		printf(",\"type\":\"%s\",\"size\":%llu,\"mtime_ns\":%llu}",
+		       e->type == DDP_TYPE_DIR ? "dir" : "file", (unsigned long long)e->size,
+		       (unsigned long long)e->mtime_ns);
+	} else {
+		printf("%12llu  %.*s\n", (unsigned long long)e->size, (int)e->name.len,
+		       e->name.p);
+	}
+	l->first = 0;
+	return DD_OK;
+}
+
+static int cmd_ls(cli *k, int argc, char **argv)
+{
+	char unit[DDP_MAX_UNIT + 1], prefix[DDP_MAX_KEY + 2];
+	const char *p;
+	ls_ctx l = {k, 1};
+	int code, rc;
+
+	if (argc != 1 || split(argv[0], unit, sizeof(unit), &p, 1) != DD_OK)
+		return usage("ls needs UNIT[:PREFIX]");
+	if (strlen(p) > DDP_MAX_KEY - 1)
+		return usage("prefix too long");
+	snprintf(prefix, sizeof(prefix), "%s%s", p, *p && p[strlen(p) - 1] != '/' ? "/" : "");
+	if ((code = connect_cli(k)) != 0)
+		return code;
+	if (k->json)
+		printf("[");
+	rc = ddp_ls(k->c, unit, prefix, ls_cb, &l);
+	if (k->json)
+		printf("]\n");
+	return rc == DD_OK ? 0 : fail(k, "ls", rc);
+}
+
+static int cmd_stat(cli *k, int argc, char **argv)
+{
+	char unit[DDP_MAX_UNIT + 1];
+	const char *path;
+	ddp_stat_info si;
+	int code, rc;
+
+	if (argc != 1 || split(argv[0], unit, sizeof(unit), &path, 0) != DD_OK)
+		return usage("stat needs UNIT:PATH");
+	if ((code = connect_cli(k)) != 0)
+		return code;
+	if ((rc = ddp_stat(k->c, unit, path, &si)) != DD_OK)
+		return fail(k, "stat", rc);
+	if (k->json)
+		printf("{\"type\":\"%s\",\"size\":%llu,\"mtime_ns\":%llu}\n",
+		       si.type == DDP_TYPE_DIR ? "dir" : "file", (unsigned long long)si.size,
+		       (unsigned long long)si.mtime_ns);
+	else
+		printf("%s %s:%s %llu bytes mtime_ns %llu\n",
+		       si.type == DDP_TYPE_DIR ? "dir" : "file", unit, path,
+		       (unsigned long long)si.size, (unsigned long long)si.mtime_ns);
+	return 0;
+}
+
+static int cmd_rm(cli *k, int argc, char **argv)
+{
+	char unit[DDP_MAX_UNIT + 1];
+	const char *path;
+	int code, rc;
+
+	if (argc < 1)
+		return usage("rm needs UNIT:PATH...");
+	for (int i = 0; i < argc; i++)
+		if (split(argv[i], unit, sizeof(unit), &path, 0) != DD_OK)
+			return usage("rm needs UNIT:PATH...");
+	if ((code = connect_cli(k)) != 0)
+		return code;
+	for (int i = 0; i < argc; i++) {
+		(void)!split(argv[i], unit, sizeof(unit), &path, 0);
+		if ((rc = ddp_rm(k->c, unit, path)) != DD_OK)
+			return fail(k, "rm", rc);
+	}
+	return 0;
+}
+
+/* cp / mv: DST is a path in SRC's unit, or UNIT:PATH naming the same unit. */
+static int cmd_cp_mv(cli *k, int argc, char **argv, int is_cp)
+{
+	char unit[DDP_MAX_UNIT + 1], unit2[DDP_MAX_UNIT + 1];
+	const char *src, *dst = argc == 2 ? argv[1] : NULL;
+	uint64_t size = 0;
+	int code, rc;
+
+	if (argc != 2 || split(argv[0], unit, sizeof(unit), &src, 0) != DD_OK)
+		return usage(is_cp ? "cp needs UNIT:SRC DST" : "mv needs UNIT:SRC DST");
+	if (strchr(dst, ':')) {
+		if (split(argv[1], unit2, sizeof(unit2), &dst, 0) != DD_OK ||
+		    strcmp(unit, unit2) != 0)
+			return usage("DST must be in the same unit");
+	}
+	if ((code = connect_cli(k)) != 0)
+		return code;
+	rc = is_cp ? ddp_cp(k->c, unit, src, dst, 0, &size)
+		   : ddp_rename(k->c, unit, src, dst, 0);
+	if (rc != DD_OK)
+		return fail(k, is_cp ? "cp" : "mv", rc);
+	if (k->json && is_cp)
+		printf("{\"size\":%llu}\n", (unsigned long long)size);
+	return 0;
+}
+
+typedef struct units_ctx {
+	cli *k;
+	int first;
+} units_ctx;
+
+static int units_cb(void *arg, const ddp_unit_info *u)
+{
+	units_ctx *x = arg;
+
+	if (x->k->json) {
+		printf("%s{\"name\":", x->first ? "" : ",");
+		json_str(u->name.p, u->name.len);
+		printf(",\"logical_bytes\":%llu,\"physical_bytes\":%llu}",
+		       (unsigned long long)u->logical_bytes,
+		       (unsigned long long)u->physical_bytes);
+	} else {
+		printf("%-32.*s %14llu %14llu\n", (int)u->name.len, u->name.p,
+		       (unsigned long long)u->logical_bytes,
+		       (unsigned long long)u->physical_bytes);
+	}
+	x->first = 0;
+	return DD_OK;
+}
+
+static int cmd_units(cli *k, int argc)
+{
+	units_ctx x = {k, 1};
+	int code, rc;
+
+	if (argc != 0)
+		return usage("units takes no arguments");
+	if ((code = connect_cli(k)) != 0)
+		return code;
+	if (k->json)
+		printf("[");
+	rc = ddp_units(k->c, units_cb, &x);
+	if (k->json)
+		printf("]\n");
+	return rc == DD_OK ? 0 : fail(k, "units", rc);
+}
+
+static int cmd_mkunit(cli *k, int argc, char **argv)
+{
+	int code, rc;
+
+	if (argc != 1)
+		return usage("mkunit needs UNIT");
+	if ((code = connect_cli(k)) != 0)
+		return code;
+	if ((rc = ddp_mkunit(k->c, argv[0])) != DD_OK)
+		return fail(k, "mkunit", rc);
+	return 0;
+}
+
+static int dispatch(cli *k, const char *cmd, int argc, char **argv)
+{
+	if (strcmp(cmd, "put") == 0)
+		return cmd_put(k, argc, argv);
+	if (strcmp(cmd, "get") == 0)
+		return cmd_get(k, argc, argv);
+	if (strcmp(cmd, "ls") == 0)
+		return cmd_ls(k, argc, argv);
+	if (strcmp(cmd, "stat") == 0)
+		return cmd_stat(k, argc, argv);
+	if (strcmp(cmd, "rm") == 0)
+		return cmd_rm(k, argc, argv);
+	if (strcmp(cmd, "cp") == 0)
+		return cmd_cp_mv(k, argc, argv, 1);
+	if (strcmp(cmd, "mv") == 0)
+		return cmd_cp_mv(k, argc, argv, 0);
+	if (strcmp(cmd, "units") == 0)
+		return cmd_units(k, argc);
+	if (strcmp(cmd, "mkunit") == 0)
+		return cmd_mkunit(k, argc, argv);
+	fprintf(stderr, "ddp: unknown command '%s'\n", cmd);
+	return usage(NULL);
+}
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(help_text, stdout);
-		return 0;
+	enum { OPT_TLS = 256, OPT_CA };
+	static const struct option longopts[] = {
+		{"endpoint", required_argument, NULL, 'e'},
+		{"access-key", required_argument, NULL, 'a'},
+		{"secret-key", required_argument, NULL, 's'},
+		{"tls", no_argument, NULL, OPT_TLS},
+		{"ca-file", required_argument, NULL, OPT_CA},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	cli k;
+	int opt, code;
+
+	memset(&k, 0, sizeof(k));
+	k.endpoint = getenv("DDP_ENDPOINT") ? getenv("DDP_ENDPOINT") : "127.0.0.1:2052";
+	k.ak = getenv("DDP_ACCESS_KEY");
+	k.sk = getenv("DDP_SECRET_KEY");
+	opterr = 0;
+	/* '+': options come before the command, so "put - u:p" keeps its '-'. */
+	while ((opt = getopt_long(argc, argv, "+e:a:s:jhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'e': k.endpoint = optarg; break;
+		case 'a': k.ak = optarg; break;
+		case 's': k.sk = optarg; break;
+		case OPT_TLS: k.tls = 1; break;
+		case OPT_CA: k.ca_file = optarg; break;
+		case 'j': k.json = 1; break;
+		case 'h': fputs(help_text, stdout); return 0;
+		case 'V': printf("ddp %s\n", DD_VERSION); return 0;
+		default:
+			fprintf(stderr, "ddp: unknown option '%s'\n", argv[optind - 1]);
+			return usage(NULL);
+		}
 	}
-	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
-		printf("ddp %s\n", DD_VERSION);
-		return 0;
-	}
-	if (argc < 2)
+	if (optind >= argc) {
 		fprintf(stderr, "ddp: missing command\n");
-	else
-		fprintf(stderr, "ddp: unknown %s '%s' (not implemented yet)\n",
-			argv[1][0] == '-' ? "option" : "command", argv[1]);
-	fprintf(stderr, "usage: ddp --help | --version\n");
-	return 2;
+		return usage(NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	code = dispatch(&k, argv[optind], argc - optind - 1, argv + optind + 1);
+	ddp_conn_close(k.c);
+	return code;
 }

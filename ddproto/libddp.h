@@ -1,0 +1,101 @@
+/*
+ * ddproto/libddp.h - libddp, the public header of the DDP client library:
+ * a blocking client over a socket (or any byte transport, see ddp_io) built
+ * on the sans-I/O ddp_client of ddp.h. It writes files with client-side
+ * deduplication: the data is cut with seg_chunker_* (the store's chunker),
+ * fingerprints go to the server in DSP_QUERY batches and only the segments
+ * the storage unit lacks are sent (zstd-compressed when that is smaller).
+ *
+ * Chunk parameters: DDP does not announce the store's chunking, so libddp
+ * uses the store defaults (avg 8 KiB, min 2 KiB, max 64 KiB), the
+ * parameters of every data dir created with default options. A store made
+ * with other parameters still works (DSP sends the bytes), it just
+ * deduplicates less against data written over S3.
+ *
+ * One ddp_conn is used by one thread at a time. Every function returns a
+ * dd_rc; after a server error ddp_conn_error() says what the server said.
+ */
+#ifndef DD_DDPROTO_LIBDDP_H
+#define DD_DDPROTO_LIBDDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ddproto/ddp.h"
+
+/* A byte transport. send writes all n bytes; recv reads 1..cap bytes
+ * (*got = 0 at end of stream). Both return a dd_rc. close frees ctx. */
+typedef struct ddp_io {
+	void *ctx;
+	int (*send)(void *ctx, const void *p, size_t n);
+	int (*recv)(void *ctx, void *p, size_t cap, size_t *got);
+	void (*close)(void *ctx);
+} ddp_io;
+
+typedef struct ddp_conn ddp_conn;
+
+/*
+ * Runs HELLO + AUTH over io (taken over: closed by ddp_conn_close, also on
+ * failure). Returns DD_OK and *out, DD_EAUTH (refused, or the server could
+ * not prove it knows the secret), DD_EPROTO, DD_EIO.
+ */
+int ddp_conn_open_io(const ddp_io *io, const char *access_key, const char *secret,
+		     ddp_conn **out) DD_WUR;
+/*
+ * Connects to host:port ("[v6]:port" for IPv6) over TCP, or TLS when tls
+ * is set (server certificate verified against ca_file, or the system store
+ * when ca_file is NULL; host name checked), then authenticates as above.
+ */
+int ddp_conn_connect(const char *endpoint, int tls, const char *ca_file,
+		     const char *access_key, const char *secret,
+		     ddp_conn **out) DD_WUR;
+/* Sends BYE (best effort), closes the transport, frees c. NULL: no-op. */
+void ddp_conn_close(ddp_conn *c);
+/* The last server error "ENOENT: message" ("" if none); valid until the
+ * next call on c. */
+const char *ddp_conn_error(const ddp_conn *c);
+/* Wire counters since connect: frame bytes sent and received. */
+void ddp_conn_counters(const ddp_conn *c, uint64_t *sent, uint64_t *received);
+
+typedef struct ddp_put_stats {
+	uint64_t logical;      /* bytes of the file */
+	uint64_t wire_sent;    /* frame bytes sent for this put (all requests) */
+	uint64_t seg_bytes;    /* segment data bytes sent (after compression) */
+	uint64_t segments;     /* segments in the file */
+	uint64_t segs_sent;    /* segments whose data was sent */
+	uint8_t digest[32];    /* SHA-256 of the file when digest_len == 32 */
+	uint8_t digest_len;
+} ddp_put_stats;
+
+/* Writes the bytes read from fd (to its end) as unit:path with DSP. */
+int ddp_put_fd(ddp_conn *c, const char *unit, const char *path, int fd,
+	       ddp_put_stats *st) DD_WUR;
+/* Writes unit:path's content to fd; *size = bytes written (may be NULL). */
+int ddp_get_fd(ddp_conn *c, const char *unit, const char *path, int fd,
+	       uint64_t *size) DD_WUR;
+
+typedef struct ddp_stat_info {
+	uint8_t type; /* DDP_TYPE_FILE / DDP_TYPE_DIR */
+	uint64_t size, mtime_ns;
+} ddp_stat_info;
+
+int ddp_stat(ddp_conn *c, const char *unit, const char *path,
+	     ddp_stat_info *out) DD_WUR;
+/* Calls cb per entry under prefix ("" or ending in '/'), all pages. */
+typedef int (*ddp_ls_cb)(void *arg, const ddp_dirent *e);
+int ddp_ls(ddp_conn *c, const char *unit, const char *prefix, ddp_ls_cb cb,
+	   void *arg) DD_WUR;
+int ddp_rm(ddp_conn *c, const char *unit, const char *path) DD_WUR;
+int ddp_rename(ddp_conn *c, const char *unit, const char *from, const char *to,
+	       uint32_t flags) DD_WUR;
+/* Fastcopy (server-side clone); *size may be NULL. */
+int ddp_cp(ddp_conn *c, const char *unit, const char *src, const char *dst,
+	   uint32_t flags, uint64_t *size) DD_WUR;
+/* Calls cb per unit the user is granted, all pages. */
+typedef int (*ddp_units_cb)(void *arg, const ddp_unit_info *u);
+int ddp_units(ddp_conn *c, ddp_units_cb cb, void *arg) DD_WUR;
+int ddp_ustat(ddp_conn *c, const char *unit, ddp_unit_stat *out) DD_WUR;
+/* UNIT_CREATE (admin users only). */
+int ddp_mkunit(ddp_conn *c, const char *unit) DD_WUR;
+
+#endif /* DD_DDPROTO_LIBDDP_H */
