@@ -46,6 +46,7 @@ class Dedupd:
         self.own_data_dir = data_dir is None
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self.access_key, self.secret_key = access_key, secret_key
+        self.env_keys = (access_key, secret_key)
         self.extra_args = list(args)
         self.config = config
         self.env_extra = env or {}
@@ -71,10 +72,13 @@ class Dedupd:
 
     def environment(self):
         env = dict(os.environ)
-        if self.access_key is not None:
-            env["DEDUPD_ROOT_ACCESS_KEY"] = self.access_key
-        if self.secret_key is not None:
-            env["DEDUPD_ROOT_SECRET_KEY"] = self.secret_key
+        # None means "unset": dedupd then generates (or keeps) its own.
+        for name, value in (("DEDUPD_ROOT_ACCESS_KEY", self.env_keys[0]),
+                            ("DEDUPD_ROOT_SECRET_KEY", self.env_keys[1])):
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
         env.update(self.env_extra)
         return env
@@ -98,9 +102,34 @@ class Dedupd:
         else:
             self.kill()
             raise DedupdError("dedupd did not print its listeners:\n" + self.log())
+        self._load_credentials()
         if self.wait_health:
             self._wait_health(deadline)
         return self
+
+    def credentials_path(self):
+        return os.path.join(self.data_dir, "root.credentials")
+
+    def read_credentials(self):
+        """Parses root.credentials; returns {"access_key": .., "secret_key": ..}."""
+        out = {}
+        with open(self.credentials_path()) as f:
+            for line in f:
+                line = line.strip()
+                if not line or line.startswith(("#", ";")) or "=" not in line:
+                    continue
+                k, v = line.split("=", 1)
+                out[k.strip()] = v.strip()
+        return out
+
+    def _load_credentials(self):
+        # The stored keys are the truth (env is ignored after the first start).
+        try:
+            c = self.read_credentials()
+        except OSError:
+            return
+        self.access_key = c.get("access_key", self.access_key)
+        self.secret_key = c.get("secret_key", self.secret_key)
 
     def _reader(self):
         for line in self.proc.stdout:
