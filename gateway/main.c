@@ -3,6 +3,7 @@
  * credentials, then the daemon (gateway/server.c) until SIGTERM/SIGINT.
  */
 #include "gateway/gw.h"
+#include "gateway/s3_glue.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -347,6 +348,8 @@ static int run(gw_config *cfg, const struct opts *o)
 		code = rc == DD_ECONFIG ? GW_EXIT_USAGE : GW_EXIT_RUNTIME;
 		goto out;
 	}
+	if ((code = gw_s3_glue_start(d, cfg, &creds)) >= 0)
+		goto out;
 	ready_cfg = cfg;
 	ready_creds = &creds;
 	ready_print_secret = o->print_creds || isatty(STDOUT_FILENO);
@@ -356,6 +359,7 @@ static int run(gw_config *cfg, const struct opts *o)
 	code = rc == DD_OK ? GW_EXIT_OK : GW_EXIT_RUNTIME;
 out:
 	gw_daemon_free(d);
+	gw_s3_glue_stop();
 	OPENSSL_cleanse(&creds, sizeof(creds));
 	close(lock_fd);
 	return code;
