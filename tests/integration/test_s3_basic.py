@@ -127,6 +127,53 @@ class TestObjects(S3Case):
         self.aws_fail("404", "s3api", "head-object", "--bucket", "data",
                       "--key", "m/bad")
 
+    def test_checksum_and_conditionals(self):
+        data = write_random(self.path("ck"), 10_000, "ck")
+        crc = base64.b64encode(
+            (__import__("zlib").crc32(data) & 0xffffffff).to_bytes(4, "big")).decode()
+        put = self.aws_json("s3api", "put-object", "--bucket", "data", "--key", "ck",
+                            "--body", self.path("ck"), "--checksum-algorithm", "CRC32")
+        self.assertEqual(put.get("ChecksumCRC32"), crc)
+        h = self.aws_json("s3api", "head-object", "--bucket", "data", "--key", "ck",
+                          "--checksum-mode", "ENABLED")
+        self.assertEqual(h.get("ChecksumCRC32"), crc)
+        h = self.aws_json("s3api", "head-object", "--bucket", "data", "--key", "ck")
+        self.assertNotIn("ChecksumCRC32", h)
+        etag = h["ETag"]
+        self.aws_fail("304", "s3api", "head-object", "--bucket", "data",
+                      "--key", "ck", "--if-none-match", etag)
+        self.aws_fail("412", "s3api", "head-object", "--bucket", "data",
+                      "--key", "ck", "--if-match", '"0123"')
+        self.aws_ok("s3api", "head-object", "--bucket", "data", "--key", "ck",
+                    "--if-match", etag)
+
+    def test_multipart_abort(self):
+        up = self.aws_json("s3api", "create-multipart-upload", "--bucket", "data",
+                           "--key", "mp")
+        uid = up["UploadId"]
+        self.assertRegex(uid, r"^[0-9a-f]{32}$")
+        part = self.aws_json("s3api", "upload-part", "--bucket", "data", "--key", "mp",
+                             "--upload-id", uid, "--part-number", "1",
+                             "--body", __file__)
+        with open(__file__, "rb") as f:
+            self.assertEqual(part["ETag"], '"%s"' % hashlib.md5(f.read()).hexdigest())
+        # An open upload keeps the bucket from being deleted; parts never list.
+        self.aws_fail("BucketNotEmpty", "s3", "rb", "s3://data")
+        r = self.aws_json("s3api", "list-objects-v2", "--bucket", "data")
+        self.assertNotIn("Contents", r)
+        self.aws_fail("InvalidPart", "s3api", "complete-multipart-upload",
+                      "--bucket", "data", "--key", "mp", "--upload-id", uid,
+                      "--multipart-upload",
+                      '{"Parts":[{"PartNumber":1,"ETag":"\\"00\\""}]}')
+        self.aws_ok("s3api", "abort-multipart-upload", "--bucket", "data",
+                    "--key", "mp", "--upload-id", uid)
+        self.aws_fail("NoSuchUpload", "s3api", "upload-part", "--bucket", "data",
+                      "--key", "mp", "--upload-id", uid, "--part-number", "2",
+                      "--body", __file__)
+        self.aws_fail("NoSuchUpload", "s3api", "abort-multipart-upload",
+                      "--bucket", "data", "--key", "mp", "--upload-id", uid)
+        self.aws_ok("s3", "rb", "s3://data")
+
     def test_ranged_get(self):
         data = write_random(self.path("r"), 300_000, "range")
         self.aws_ok("s3api", "put-object", "--bucket", "data", "--key", "r",
