@@ -159,25 +159,29 @@ void hx_empty(s3_ex *x, int status)
 	x->resp.body_len = 0;
 }
 
-int hx_bucket_access(s3_ex *x)
+int hx_unit_access(s3_ex *x, dd_str name, char out[SEG_NAME_MAX + 1])
 {
 	seg_unit_info ui;
 	int rc;
 
-	if (s3_bucket_name_check(x->t.bucket) != S3_OK ||
-	    x->t.bucket.len > SEG_NAME_MAX)
+	if (s3_bucket_name_check(name) != S3_OK || name.len > SEG_NAME_MAX)
 		return S3E_INVALID_BUCKET_NAME;
-	memcpy(x->bucket, x->t.bucket.p, x->t.bucket.len);
-	x->bucket[x->t.bucket.len] = '\0';
-	rc = seg_unit_stat(x->srv->store, x->bucket, &ui);
+	memcpy(out, name.p, name.len);
+	out[name.len] = '\0';
+	rc = seg_unit_stat(x->srv->store, out, &ui);
 	if (rc == DD_ENOENT)
 		return S3E_NO_SUCH_BUCKET;
 	if (rc != DD_OK)
 		return s3_err_from_rc(rc);
-	rc = seg_grant_check(x->srv->store, x->user.name, x->bucket);
+	rc = seg_grant_check(x->srv->store, x->user.name, out);
 	if (rc == DD_EPERM)
 		return S3E_ACCESS_DENIED;
 	return rc == DD_OK ? S3_OK : s3_err_from_rc(rc);
+}
+
+int hx_bucket_access(s3_ex *x)
+{
+	return hx_unit_access(x, x->t.bucket, x->bucket);
 }
 
 int hx_object_access(s3_ex *x)
@@ -276,6 +280,7 @@ void s3_ex_end(s3_ex *x)
 	case S3_OP_PUT_OBJECT: hx_put_end(x); break;
 	case S3_OP_UPLOAD_PART: hx_upload_part_end(x); break;
 	case S3_OP_COMPLETE_MPU: hx_complete_end(x); break;
+	case S3_OP_DELETE_OBJECTS: hx_delete_objects_end(x); break;
 	default: hx_err(x, S3E_INTERNAL_ERROR); break;
 	}
 }
@@ -299,6 +304,8 @@ static int dispatch(s3_ex *x)
 	case S3_OP_UPLOAD_PART: return hx_upload_part_begin(x);
 	case S3_OP_COMPLETE_MPU: return hx_complete_begin(x);
 	case S3_OP_ABORT_MPU: hx_abort_mpu(x); break;
+	case S3_OP_COPY_OBJECT: hx_copy_object(x); break;
+	case S3_OP_DELETE_OBJECTS: return hx_delete_objects_begin(x);
 	default: hx_err(x, S3E_NOT_IMPLEMENTED); break;
 	}
 	return S3_EX_RESPOND;

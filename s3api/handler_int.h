@@ -73,6 +73,8 @@ void hx_empty(s3_ex *x, int status);
  * the user may use it; fills x->bucket. Returns S3_OK or the S3 error.
  */
 int hx_bucket_access(s3_ex *x);
+/* The same for any bucket name (copy sources); fills out. */
+int hx_unit_access(s3_ex *x, dd_str name, char out[SEG_NAME_MAX + 1]);
 /* Key check and bucket access for object operations. S3_OK or error. */
 int hx_object_access(s3_ex *x);
 /* Prepares the body reader (s3_body) for an operation taking a body. */
@@ -98,5 +100,8 @@ void hx_upload_part_end(s3_ex *x);
 int hx_complete_begin(s3_ex *x);
 void hx_complete_end(s3_ex *x);
 void hx_abort_mpu(s3_ex *x);
+void hx_copy_object(s3_ex *x);
+int hx_delete_objects_begin(s3_ex *x);
+void hx_delete_objects_end(s3_ex *x);
 
 #endif /* DD_S3API_HANDLER_INT_H */

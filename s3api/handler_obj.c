@@ -571,3 +571,107 @@ void hx_abort_mpu(s3_ex *x)
 	}
 	hx_empty(x, 204);
 }
+
+/* ------------------------------------------------- copy, batch delete */
+
+/* CopyObject: a metadata-only clone in the store (no data is copied). */
+void hx_copy_object(s3_ex *x)
+{
+	char sbucket[SEG_NAME_MAX + 1];
+	seg_stat *st = malloc(sizeof(*st)), *dst = malloc(sizeof(*dst));
+	dd_str src_b = {NULL, 0}, src_k = {NULL, 0}, hdr;
+	s3_cond_obj c;
+	seg_attrs a;
+	int e = st && dst ? hx_object_access(x) : S3E_INTERNAL_ERROR;
+	int replace = 0, rc;
+
+	if (e == S3_OK && !s3_req_header(&x->req, "x-amz-copy-source", &hdr))
+		e = S3E_INVALID_ARGUMENT;
+	if (e == S3_OK)
+		e = s3_copy_source_parse(x->arena, hdr, &src_b, &src_k);
+	if (e == S3_OK)
+		e = s3_metadata_directive(&x->req, &replace);
+	if (e == S3_OK)
+		e = hx_unit_access(x, src_b, sbucket);
+	if (e == S3_OK && (src_k.len > SEG_KEY_MAX || s3_key_check(src_k) != S3_OK))
+		e = S3E_NO_SUCH_KEY;
+	if (e == S3_OK) {
+		rc = seg_stat_object(x->srv->store, sbucket, src_k, st);
+		if (rc != DD_OK)
+			e = rc == DD_ENOENT ? S3E_NO_SUCH_KEY : s3_err_from_rc(rc);
+	}
+	if (e == S3_OK) {
+		c = (s3_cond_obj){1, dd_str_c(st->etag), st->mtime_ns / 1000000000};
+		e = s3_cond_eval(&x->req, "x-amz-copy-source-", &c, 0);
+	}
+	/* S3 refuses copying an object onto itself without a change. */
+	if (e == S3_OK && !replace && strcmp(sbucket, x->bucket) == 0 &&
+	    dd_str_eq(src_k, x->t.key))
+		e = S3E_INVALID_REQUEST;
+	if (e == S3_OK && replace)
+		e = attrs_build(x);
+	if (e == S3_OK) {
+		a.blob = x->attrs.data;
+		a.len = x->attrs.len;
+		a.etag = st->etag;
+		rc = seg_clone(x->srv->store, sbucket, src_k, x->bucket, x->t.key,
+			       replace ? &a : NULL, dst);
+		if (rc != DD_OK)
+			e = rc == DD_ENOENT ? S3E_NO_SUCH_KEY : s3_err_from_rc(rc);
+	}
+	if (e == S3_OK &&
+	    s3_xml_copy_result(&x->out, 0, dd_str_c(dst->etag),
+			       dst->mtime_ns / 1000000) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
+	free(st);
+	free(dst);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	hx_xml(x, 200);
+}
+
+int hx_delete_objects_begin(s3_ex *x)
+{
+	int e = hx_bucket_access(x);
+
+	if (e == S3_OK)
+		e = hx_body_start(x, HX_BODY_BUFFER);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return S3_EX_RESPOND;
+	}
+	return S3_EX_BODY;
+}
+
+void hx_delete_objects_end(s3_ex *x)
+{
+	s3_delete_req d = {0, NULL, 0};
+	s3_xml_deleted *res = NULL;
+	int e, rc;
+
+	e = s3_xml_parse_delete(x->in.data ? x->in.data : "", x->in.len, &d);
+	if (e == S3_OK && !(res = calloc(d.nkeys, sizeof(*res))))
+		e = S3E_INTERNAL_ERROR;
+	for (size_t i = 0; e == S3_OK && i < d.nkeys; i++) {
+		dd_str k = dd_str_c(d.keys[i]);
+		res[i].key = k;
+		res[i].err = k.len > SEG_KEY_MAX ? S3E_KEY_TOO_LONG : s3_key_check(k);
+		if (res[i].err != S3_OK)
+			continue;
+		rc = seg_delete(x->srv->store, x->bucket, k);
+		if (rc != DD_OK && rc != DD_ENOENT)
+			res[i].err = s3_err_from_rc(rc);
+	}
+	if (e == S3_OK &&
+	    s3_xml_delete_result(&x->out, d.quiet, res, d.nkeys) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
+	free(res);
+	s3_delete_req_release(&d);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	hx_xml(x, 200);
+}

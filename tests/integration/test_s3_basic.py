@@ -174,6 +174,40 @@ class TestObjects(S3Case):
                       "--bucket", "data", "--key", "mp", "--upload-id", uid)
         self.aws_ok("s3", "rb", "s3://data")
 
+    def test_copy_and_batch_delete(self):
+        data = write_random(self.path("cp"), 50_000, "copy")
+        self.aws_ok("s3api", "put-object", "--bucket", "data", "--key", "src",
+                    "--body", self.path("cp"), "--content-type", "text/x-src",
+                    "--metadata", "a=1")
+        self.aws_ok("s3", "mb", "s3://other")
+        self.aws_ok("s3api", "copy-object", "--bucket", "other", "--key", "dst",
+                    "--copy-source", "data/src")
+        h = self.aws_json("s3api", "head-object", "--bucket", "other", "--key", "dst")
+        self.assertEqual(h["ContentType"], "text/x-src")
+        self.assertEqual(h["Metadata"], {"a": "1"})
+        self.assertEqual(h["ETag"], '"%s"' % hashlib.md5(data).hexdigest())
+        self.aws_ok("s3api", "copy-object", "--bucket", "data", "--key", "src",
+                    "--copy-source", "data/src", "--metadata-directive", "REPLACE",
+                    "--content-type", "text/x-new", "--metadata", "b=2")
+        h = self.aws_json("s3api", "head-object", "--bucket", "data", "--key", "src")
+        self.assertEqual((h["ContentType"], h["Metadata"]), ("text/x-new", {"b": "2"}))
+        self.aws_fail("InvalidRequest", "s3api", "copy-object", "--bucket", "data",
+                      "--key", "src", "--copy-source", "data/src")
+        self.aws_fail("NoSuchKey", "s3api", "copy-object", "--bucket", "data",
+                      "--key", "x", "--copy-source", "data/none")
+        self.aws_ok("s3", "cp", "s3://other/dst", self.path("cp.back"))
+        with open(self.path("cp.back"), "rb") as f:
+            self.assertEqual(f.read(), data)
+        r = self.aws_json("s3api", "delete-objects", "--bucket", "data", "--delete",
+                          '{"Objects":[{"Key":"src"},{"Key":"missing"}]}')
+        self.assertEqual(sorted(o["Key"] for o in r["Deleted"]), ["missing", "src"])
+        self.aws_fail("NoSuchKey", "s3api", "get-object", "--bucket", "data",
+                      "--key", "src", self.path("x"))
+        # The copy is independent of its deleted source.
+        self.aws_ok("s3", "cp", "s3://other/dst", self.path("cp.back2"))
+        with open(self.path("cp.back2"), "rb") as f:
+            self.assertEqual(f.read(), data)
+
     def test_ranged_get(self):
         data = write_random(self.path("r"), 300_000, "range")
         self.aws_ok("s3api", "put-object", "--bucket", "data", "--key", "r",
