@@ -23,6 +23,7 @@ struct gx {
 	s3_request req;
 	s3_header *hdrs;
 	char *buf; /* streamed GET chunks */
+	int responded;
 };
 
 static void gx_free(struct gx *g)
@@ -63,6 +64,9 @@ static void send_response(gw_http_ex *ex, struct gx *g)
 	size_t n = r->nheaders < DD_ARRAY_LEN(h) ? r->nheaders : DD_ARRAY_LEN(h);
 	int rc;
 
+	if (g->responded)
+		return;
+	g->responded = 1;
 	for (size_t i = 0; i < n; i++) {
 		h[i].name = r->headers[i].name;
 		h[i].value = r->headers[i].value;
@@ -113,7 +117,7 @@ static int on_body(gw_http_ex *ex, const char *p, size_t n, void *ctx)
 	struct gx *g = gw_http_ex_udata(ex);
 
 	(void)ctx;
-	if (!g || !g->x)
+	if (!g || !g->x || g->responded)
 		return DD_OK;
 	return s3_ex_body(g->x, p, n);
 }
@@ -123,7 +127,7 @@ static void on_body_end(gw_http_ex *ex, void *ctx)
 	struct gx *g = gw_http_ex_udata(ex);
 
 	(void)ctx;
-	if (!g || !g->x)
+	if (!g || !g->x || g->responded)
 		return;
 	s3_ex_end(g->x);
 	send_response(ex, g);
