@@ -5,6 +5,8 @@
  */
 #include "gateway/gw_int.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -63,6 +65,31 @@ static int health_json(const struct gw_admin_ctx *a, dd_buf *b, int *ok)
 	return rc;
 }
 
+/* Standard process_* gauges (Prometheus client conventions), read now. */
+static void update_process_metrics(void)
+{
+	gw_metrics *m = gw_metrics_default();
+	gw_metric *rss = gw_metric_register(m, GW_GAUGE, "process_resident_memory_bytes",
+					    "Resident memory size in bytes.", NULL, NULL, 0);
+	gw_metric *fds = gw_metric_register(m, GW_GAUGE, "process_open_fds",
+					    "Number of open file descriptors.", NULL, NULL, 0);
+	long pages = 0, resident = 0, n = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	DIR *d;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &resident) == 2)
+			gw_metric_set(rss, NULL, (double)resident * (double)sysconf(_SC_PAGESIZE));
+		fclose(f);
+	}
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while (readdir(d))
+			n++;
+		closedir(d);
+		gw_metric_set(fds, NULL, (double)(n - 3)); /* ., .., the dir's fd */
+	}
+}
+
 static void answer(gw_http_ex *ex, int status, const char *ctype, dd_buf *b)
 {
 	gw_http_header h = {DD_STR_LIT("Content-Type"), dd_str_c(ctype)};
@@ -98,6 +125,7 @@ static void admin_request(gw_http_ex *ex, void *ctx)
 				"dedupd_uptime_seconds",
 				"Seconds since dedupd started.", NULL, NULL, 0);
 			gw_metric_set(m, NULL, (double)up);
+			update_process_metrics();
 			if (gw_metrics_render(gw_metrics_default(), &b) == DD_OK)
 				answer(ex, 200, "text/plain; version=0.0.4", &b);
 			else

@@ -33,6 +33,7 @@ struct gw_http_server {
 struct gw_http_ex {
 	gw_http_conn *c;
 	void *udata;
+	dd_arena *arena;
 	int status;
 	int64_t start_ns;
 	unsigned resp_started : 1, resp_done : 1, req_done : 1, paused : 1,
@@ -160,6 +161,13 @@ void *gw_http_ex_udata(gw_http_ex *ex)
 	return ex->udata;
 }
 
+dd_arena *gw_http_ex_arena(gw_http_ex *ex)
+{
+	if (!ex->arena)
+		ex->arena = dd_arena_new(GW_HTTP_ARENA_MAX);
+	return ex->arena;
+}
+
 gw_loop *gw_http_ex_loop(gw_http_ex *ex)
 {
 	return ex->c->loop;
@@ -180,6 +188,7 @@ static void end_exchange(gw_http_conn *c, int ok)
 	c->ex = NULL;
 	if (c->srv->h && c->srv->h->on_done)
 		c->srv->h->on_done(ex, ok, c->srv->ctx);
+	dd_arena_free(ex->arena);
 	free(ex);
 }
 
@@ -680,6 +689,13 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		c->ex->close_after = 1;
 		bufferevent_disable(c->bev, EV_READ);
 		kick_step(c);
+		return;
+	}
+	if (what & BEV_EVENT_EOF && !(what & BEV_EVENT_ERROR) && !c->ex &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		/* Half-closed with the last response still queued: send it. */
+		c->closing = 1;
+		bufferevent_disable(c->bev, EV_READ);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)

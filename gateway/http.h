@@ -92,6 +92,14 @@ gw_loop *gw_http_ex_loop(gw_http_ex *ex);
 /* The peer address as text ("127.0.0.1:5555"); valid until on_done. */
 const char *gw_http_ex_peer(gw_http_ex *ex);
 
+/*
+ * The exchange's arena (nginx pools): allocations live until on_done has
+ * returned, then are freed at once. Created on first call; allocations
+ * fail (NULL) past GW_HTTP_ARENA_MAX bytes. Returns NULL on out of memory.
+ */
+#define GW_HTTP_ARENA_MAX (4 * 1024 * 1024)
+dd_arena *gw_http_ex_arena(gw_http_ex *ex);
+
 /* First header named name (ASCII case-insensitive); {NULL,0} if none. */
 dd_str gw_http_header_get(const gw_http_req *req, const char *name);
 

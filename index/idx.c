@@ -3,6 +3,7 @@
  * The only file that includes lmdb.h.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,28 +251,53 @@ int idx_cursor_del(idx_cursor *c)
 
 /* ---------------------------------------------------------------- bloom */
 
+/*
+ * A scalable Bloom filter: a list of plain filters, each sized for twice
+ * the entries of the previous. Inserts go to the newest; when it holds its
+ * capacity a larger one is appended, so the false-positive rate stays near
+ * 1% per filter however much the store grows after open (a fixed filter
+ * sized at open would saturate and send every new chunk to LMDB).
+ */
 #define BLOOM_K 7
+#define BLOOM_MAX_FILTERS 40
+
+typedef struct bloom_filter {
+	uint64_t nbits; /* power of two */
+	uint64_t cap;   /* entries it is sized for */
+	uint64_t *words;
+} bloom_filter;
 
 struct idx_bloom {
-	uint64_t nbits; /* power of two */
-	uint64_t *words;
+	bloom_filter f[BLOOM_MAX_FILTERS];
+	unsigned nf;    /* published filters (atomic) */
+	uint64_t count; /* entries added to the newest (atomic) */
+	pthread_mutex_t grow;
 };
+
+static int filter_init(bloom_filter *f, uint64_t cap)
+{
+	uint64_t want = cap * 10;
+
+	f->nbits = 64;
+	while (f->nbits < want)
+		f->nbits <<= 1;
+	f->cap = f->nbits / 10;
+	f->words = calloc(f->nbits / 64, sizeof(uint64_t));
+	return f->words ? DD_OK : DD_ENOMEM;
+}
 
 idx_bloom *idx_bloom_new(uint64_t expect)
 {
 	idx_bloom *b = calloc(1, sizeof(*b));
-	uint64_t want = DD_MAX(expect, (uint64_t)1 << 20) * 10;
 
 	if (!b)
 		return NULL;
-	b->nbits = 64;
-	while (b->nbits < want)
-		b->nbits <<= 1;
-	b->words = calloc(b->nbits / 64, sizeof(uint64_t));
-	if (!b->words) {
+	if (filter_init(&b->f[0], DD_MAX(expect, (uint64_t)1 << 20)) != DD_OK) {
 		free(b);
 		return NULL;
 	}
+	b->nf = 1;
+	pthread_mutex_init(&b->grow, NULL);
 	return b;
 }
 
@@ -279,7 +305,9 @@ void idx_bloom_free(idx_bloom *b)
 {
 	if (!b)
 		return;
-	free(b->words);
+	for (unsigned i = 0; i < b->nf; i++)
+		free(b->f[i].words);
+	pthread_mutex_destroy(&b->grow);
 	free(b);
 }
 
@@ -291,31 +319,61 @@ static void bloom_hashes(const uint8_t fp[32], uint64_t *h1, uint64_t *h2)
 	*h2 |= 1;
 }
 
-void idx_bloom_add(idx_bloom *b, const uint8_t fp[32])
+static void filter_add(bloom_filter *f, uint64_t h1, uint64_t h2)
 {
-	uint64_t h1, h2, mask = b->nbits - 1;
+	uint64_t mask = f->nbits - 1;
 
-	bloom_hashes(fp, &h1, &h2);
 	for (int i = 0; i < BLOOM_K; i++) {
 		uint64_t bit = (h1 + (uint64_t)i * h2) & mask;
 
-		__atomic_fetch_or(&b->words[bit >> 6], 1ULL << (bit & 63),
+		__atomic_fetch_or(&f->words[bit >> 6], 1ULL << (bit & 63),
 				  __ATOMIC_RELAXED);
 	}
 }
 
-int idx_bloom_maybe(const idx_bloom *b, const uint8_t fp[32])
+static int filter_maybe(const bloom_filter *f, uint64_t h1, uint64_t h2)
 {
-	uint64_t h1, h2, mask = b->nbits - 1;
+	uint64_t mask = f->nbits - 1;
 
-	bloom_hashes(fp, &h1, &h2);
 	for (int i = 0; i < BLOOM_K; i++) {
 		uint64_t bit = (h1 + (uint64_t)i * h2) & mask;
-		uint64_t w = __atomic_load_n(&b->words[bit >> 6],
+		uint64_t w = __atomic_load_n(&f->words[bit >> 6],
 					     __ATOMIC_RELAXED);
 
 		if (!(w & (1ULL << (bit & 63))))
 			return 0;
 	}
 	return 1;
+}
+
+void idx_bloom_add(idx_bloom *b, const uint8_t fp[32])
+{
+	uint64_t h1, h2;
+	unsigned nf = __atomic_load_n(&b->nf, __ATOMIC_ACQUIRE);
+
+	bloom_hashes(fp, &h1, &h2);
+	filter_add(&b->f[nf - 1], h1, h2);
+	if (__atomic_add_fetch(&b->count, 1, __ATOMIC_RELAXED) <
+	    b->f[nf - 1].cap)
+		return;
+	/* the newest filter is full: append one twice its size */
+	pthread_mutex_lock(&b->grow);
+	if (b->nf == nf && nf < BLOOM_MAX_FILTERS &&
+	    filter_init(&b->f[nf], b->f[nf - 1].cap * 2) == DD_OK) {
+		__atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&b->nf, nf + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&b->grow);
+}
+
+int idx_bloom_maybe(const idx_bloom *b, const uint8_t fp[32])
+{
+	uint64_t h1, h2;
+	unsigned nf = __atomic_load_n(&b->nf, __ATOMIC_ACQUIRE);
+
+	bloom_hashes(fp, &h1, &h2);
+	for (unsigned i = nf; i-- > 0;)
+		if (filter_maybe(&b->f[i], h1, h2))
+			return 1;
+	return 0;
 }

@@ -85,9 +85,11 @@ int idx_cursor_next(idx_cursor *c, dd_str *key, dd_str *val) DD_WUR;
 int idx_cursor_del(idx_cursor *c) DD_WUR;
 
 /*
- * Bloom filter over 32-byte fingerprints, about 10 bits per expected entry
- * and 7 probes (~1% false positives). add and maybe are lock-free and may
- * run concurrently. Sized for `expect` entries (at least 1 Mi).
+ * Bloom filter over 32-byte fingerprints, about 10 bits per entry and 7
+ * probes (~1% false positives per sub-filter). Sized for `expect` entries
+ * (at least 1 Mi) and grows by appending sub-filters of twice the size as
+ * entries are added, so it never saturates. add and maybe may run
+ * concurrently (lock-free except a mutex when growing).
  */
 idx_bloom *idx_bloom_new(uint64_t expect);
 void idx_bloom_free(idx_bloom *b);

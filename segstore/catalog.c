@@ -859,7 +859,6 @@ int seg_rename(seg_store *s, const char *unit, dd_str src, dd_str dst,
 }
 
 /* Applies attrs (blob + etag) to st. */
-int seg_attrs_apply(const seg_attrs *attrs, seg_stat *st);
 int seg_attrs_apply(const seg_attrs *attrs, seg_stat *st)
 {
 	st->attrs_len = 0;
@@ -926,7 +925,8 @@ static size_t prefix_successor(uint8_t *k, size_t n)
 
 static int bytes_cmp(const void *a, size_t al, const void *b, size_t bl)
 {
-	int c = memcmp(a, b, DD_MIN(al, bl));
+	/* callers may pass (NULL, 0) slices: memcmp must not see them */
+	int c = DD_MIN(al, bl) ? memcmp(a, b, DD_MIN(al, bl)) : 0;
 
 	return c ? c : (al < bl ? -1 : al > bl);
 }
@@ -938,7 +938,7 @@ static const void *memmem_s(const void *h, size_t hl, const void *n, size_t nl)
 
 static int starts_with(dd_str k, dd_str p)
 {
-	return k.len >= p.len && memcmp(k.p, p.p, p.len) == 0;
+	return p.len == 0 || (k.len >= p.len && memcmp(k.p, p.p, p.len) == 0);
 }
 
 /*
@@ -994,7 +994,7 @@ int seg_list(seg_store *s, const char *unit, const seg_list_opts *o,
 		int is_pfx = 0;
 
 		if (k.len < 8 || get_be64((const uint8_t *)k.p) != u.id ||
-		    ek.len < ppl || memcmp(ek.p, o->prefix.p, ppl) != 0) {
+		    ek.len < ppl || (ppl && memcmp(ek.p, o->prefix.p, ppl) != 0)) {
 			rc = DD_ENOENT;
 			break;
 		}
@@ -1417,10 +1417,6 @@ static int collect_part(void *ctx, const seg_part_info *p)
 	return 0;
 }
 
-/* From writer.c: builds a durable root over (roots, sizes). */
-int seg_build_concat(seg_store *s, const char *unit,
-		     const uint8_t (*roots)[SEG_FP_LEN], const uint64_t *sizes,
-		     size_t n, uint8_t root[SEG_FP_LEN], uint64_t *size);
 
 static int complete_apply(seg_store *s, idx_txn *t, void *arg)
 {

@@ -122,11 +122,6 @@ int seg_ctr_append_region(seg_store *s, seg_ctr *c, void *cctx,
 			  const uint8_t *raw, uint32_t raw_len,
 			  const uint8_t *table, uint32_t n,
 			  uint64_t *region_off, uint32_t *region_len,
-			  dd_buf *scratch);
-int seg_ctr_append_region(seg_store *s, seg_ctr *c, void *cctx,
-			  const uint8_t *raw, uint32_t raw_len,
-			  const uint8_t *table, uint32_t n,
-			  uint64_t *region_off, uint32_t *region_len,
 			  dd_buf *scratch)
 {
 	uint8_t hdr[SEG_REGION_HDR_LEN] = {0};

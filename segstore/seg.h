@@ -282,9 +282,11 @@ int seg_writer_write(seg_writer *w, const void *buf, size_t len) DD_WUR;
  * Client-chunked path (DSP). For n chunks (fingerprints fps[i], lengths
  * lens[i]) sets missing_out[i] = 1 when the client must send the bytes, 0
  * when it may send just a reference (seg_writer_add_ref). "Have" is
- * answered only for chunks that an object or writer of THIS unit has
- * referenced (and that the store still holds): it never reveals what
- * another unit stores. Costs no disk write.
+ * answered only for chunks THIS unit's clients sent before (stored in the
+ * unit's own containers, or recorded as a membership when they deduped
+ * against another unit's data) and that the store still holds with that
+ * length: it never reveals what another unit stores (docs/STORE.md).
+ * Costs no disk write; answered from RAM for the unit's own containers.
  */
 int seg_writer_query(seg_writer *w, const uint8_t (*fps)[SEG_FP_LEN],
 		     const uint32_t *lens, size_t n,
@@ -486,5 +488,33 @@ int seg_upload_abort(seg_store *s, const char *unit, dd_str key,
 int seg_upload_complete(seg_store *s, const char *unit, dd_str key,
 			const char *upload_id, const uint32_t *numbers,
 			size_t n, const char *etag, seg_stat *st) DD_WUR;
+
+/* --------------------------------------------------------------- verify */
+
+typedef struct seg_verify_report {
+	uint64_t containers, regions, chunks; /* checked */
+	uint64_t bad_regions;                 /* checksum/format failures */
+	uint64_t objects;                     /* objects read end to end */
+	uint64_t bad_objects;                 /* unreadable or digest mismatch */
+} seg_verify_report;
+
+/*
+ * Called once per problem found: what names it ("container 00..01 region
+ * @4096", "unit/key"), rc the error (DD_ECORRUPT, ...). Nonzero stops.
+ */
+typedef int (*seg_verify_cb)(void *ctx, const char *what, int rc);
+
+/*
+ * Verifies the store online (writers may run; it reads a consistent
+ * catalog snapshot per object): every region of every container up to its
+ * durable length (header, payload XXH3, decompression, and with deep != 0
+ * the SHA-256 of every chunk against its fingerprint), then every object
+ * of every unit read end to end, checked against its SHA-256 when known.
+ * Reports, never repairs. Returns DD_OK when the walk completed (problems
+ * are in *out and were passed to cb), else the error that stopped it.
+ * cb may be NULL.
+ */
+int seg_verify(seg_store *s, int deep, seg_verify_report *out,
+	       seg_verify_cb cb, void *ctx) DD_WUR;
 
 #endif /* DD_SEGSTORE_SEG_H */

@@ -163,10 +163,11 @@ int seg_locality_find_owner(seg_locality *lc, const uint8_t *fp,
 /*
  * Finds fp: locality cache, then (unless the Bloom filter says no) the fp
  * index; on an index hit loads the chunk's container into the cache.
- * DD_ENOENT if the store lacks fp.
+ * DD_ENOENT if the store lacks fp. owner (may be NULL) gets the unit that
+ * owns the chunk's container, 0 if unknown.
  */
 int seg_lookup(seg_store *s, seg_locality *lc, const uint8_t *fp,
-	       seg_loc *loc) DD_WUR;
+	       seg_loc *loc, uint64_t *owner) DD_WUR;
 
 /* ------------------------------------------------------------ the store */
 

@@ -418,7 +418,6 @@ static int seal_apply(seg_store *s, idx_txn *t, void *arg)
  * record. One that never got a record (no commit referenced it) is
  * removed instead.
  */
-int seg_ctr_seal(seg_store *s, seg_ctr *c);
 int seg_ctr_seal(seg_store *s, seg_ctr *c)
 {
 	seal_arg a = {c->id, {0, 1, c->owner}};
@@ -553,13 +552,17 @@ static void locality_load(seg_store *s, seg_locality *lc, idx_txn *t,
 }
 
 int seg_lookup(seg_store *s, seg_locality *lc, const uint8_t *fp,
-	       seg_loc *loc)
+	       seg_loc *loc, uint64_t *owner)
 {
+	uint64_t own = 0;
+	seg_loc tmp;
 	idx_txn *t;
 	dd_str v;
 	int rc;
 
-	if (lc && seg_locality_find(lc, fp, loc)) {
+	if (owner)
+		*owner = 0;
+	if (lc && seg_locality_find_owner(lc, fp, loc, owner ? owner : &own)) {
 		SEG_STAT_ADD(s, locality_hits, 1);
 		return DD_OK;
 	}
@@ -572,8 +575,11 @@ int seg_lookup(seg_store *s, seg_locality *lc, const uint8_t *fp,
 	rc = idx_get(t, IDX_DB_FP, fp, SEG_FP_LEN, &v);
 	if (rc == DD_OK)
 		rc = seg_loc_decode(v.p, v.len, loc);
-	if (rc == DD_OK && lc)
+	if (rc == DD_OK && lc) {
 		locality_load(s, lc, t, loc->ctr);
+		if (owner && !seg_locality_find_owner(lc, fp, &tmp, owner))
+			*owner = 0;
+	}
 	idx_txn_abort(t);
 	return rc;
 }
@@ -584,7 +590,7 @@ int seg_chunk_fetch(seg_store *s, seg_locality *lc, const uint8_t *fp,
 	seg_loc loc;
 	int rc2;
 
-	if ((rc2 = seg_lookup(s, lc, fp, &loc)) != DD_OK)
+	if ((rc2 = seg_lookup(s, lc, fp, &loc, NULL)) != DD_OK)
 		return rc2 == DD_ENOENT ? DD_ECORRUPT : rc2;
 	if (loc.chunk_len != len)
 		return DD_ECORRUPT;
@@ -605,7 +611,7 @@ int seg_chunk_fetch_any(seg_store *s, seg_locality *lc, const uint8_t *fp,
 	seg_loc loc;
 	int rc2;
 
-	if ((rc2 = seg_lookup(s, lc, fp, &loc)) != DD_OK)
+	if ((rc2 = seg_lookup(s, lc, fp, &loc, NULL)) != DD_OK)
 		return rc2 == DD_ENOENT ? DD_ECORRUPT : rc2;
 	dd_buf_reset(out);
 	if ((rc2 = dd_buf_reserve(out, loc.chunk_len)) != DD_OK)

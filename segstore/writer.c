@@ -359,23 +359,31 @@ static int region_flush(seg_writer *w)
 
 /*
  * Stores chunk (fp, data, len) unless the store has it: returns DD_OK
- * either way. Data chunks count in the dedup stats.
+ * either way. Data chunks count in the dedup stats. *foreign (may be NULL)
+ * is set when the chunk was found in a container of another unit (or of
+ * unknown owner): only then does the unit need a DSP membership row.
  */
 static int store_chunk(seg_writer *w, const uint8_t *fp, const void *data,
-		       uint32_t len, int is_data)
+		       uint32_t len, int is_data, int *foreign)
 {
 	seg_store *s = w->s;
 	uint8_t ent[SEG_REGION_ENT_LEN];
+	uint64_t owner;
 	seg_loc loc;
 	int rc;
 
+	if (foreign)
+		*foreign = 0;
 	if (is_data)
 		SEG_STAT_ADD(s, chunks_in, 1);
 	if (pend_find(w, fp))
 		goto dup;
-	rc = seg_lookup(s, &w->lc, fp, &loc);
-	if (rc == DD_OK)
+	rc = seg_lookup(s, &w->lc, fp, &loc, &owner);
+	if (rc == DD_OK) {
+		if (foreign)
+			*foreign = owner != w->u.id;
 		goto dup;
+	}
 	if (rc != DD_ENOENT)
 		return rc;
 	if (w->region_n && w->region.len + len > w->s->opts.region_size &&
@@ -426,7 +434,7 @@ static int node_finish(seg_writer *w, int lvl)
 	}
 	seg_fingerprint(w->node.data, w->node.len, fp);
 	if ((rc = store_chunk(w, fp, w->node.data, (uint32_t)w->node.len,
-			      0)) != DD_OK)
+			      0, NULL)) != DD_OK)
 		return rc;
 	L->n = 0;
 	L->sum = 0;
@@ -683,16 +691,16 @@ static int emit_chunk(seg_writer *w, const void *data, size_t len,
 		      const uint8_t *known_fp)
 {
 	uint8_t fp[SEG_FP_LEN];
-	int rc;
+	int rc, foreign;
 
 	if (known_fp)
 		memcpy(fp, known_fp, SEG_FP_LEN);
 	else
 		seg_fingerprint(data, len, fp);
 	SEG_STAT_ADD(w->s, bytes_logical, len);
-	if ((rc = store_chunk(w, fp, data, (uint32_t)len, 1)) != DD_OK ||
+	if ((rc = store_chunk(w, fp, data, (uint32_t)len, 1, &foreign)) ||
 	    (rc = tree_add(w, 0, fp, len)) != DD_OK ||
-	    (rc = member_add(w, fp)) != DD_OK)
+	    (foreign && (rc = member_add(w, fp)) != DD_OK))
 		return rc;
 	w->size += len;
 	return DD_OK;
@@ -769,7 +777,7 @@ static int unit_has(seg_writer *w, idx_txn *t, const uint8_t *fp,
 	memcpy(mk + 8, fp, SEG_FP_LEN);
 	if ((rc = idx_get(t, IDX_DB_UNITFP, mk, sizeof(mk), &v)) != DD_OK)
 		return rc;
-	if ((rc = seg_lookup(w->s, &w->lc, fp, &loc)) != DD_OK)
+	if ((rc = seg_lookup(w->s, &w->lc, fp, &loc, NULL)) != DD_OK)
 		return rc;
 	return loc.chunk_len == len ? DD_OK : DD_ENOENT;
 }
@@ -834,23 +842,22 @@ int seg_writer_add_ref(seg_writer *w, const uint8_t fp[SEG_FP_LEN], size_t len)
 	SEG_STAT_ADD(w->s, chunks_in, 1);
 	SEG_STAT_ADD(w->s, chunks_dup, 1);
 	SEG_STAT_ADD(w->s, bytes_logical, len);
-	if ((rc = tree_add(w, 0, fp, len)) != DD_OK ||
-	    (rc = member_add(w, fp)) != DD_OK)
+	/* unit_has proved the unit already has it: no new membership */
+	if ((rc = tree_add(w, 0, fp, len)) != DD_OK)
 		return rc;
 	w->size += len;
 	return DD_OK;
 }
 
-/* Adds a reference to an existing chunk without membership checks (the
- * caller read it from an object of the same unit). */
+/* Adds a reference to an existing chunk or subtree without membership
+ * checks or rows (the caller read it from an object of the same unit,
+ * whose writer recorded what DSP needs). */
 static int add_known(seg_writer *w, const uint8_t *fp, uint64_t len, int lvl)
 {
 	int rc;
 
 	if ((rc = quota_check(w, len)) != DD_OK ||
 	    (rc = tree_add(w, lvl, fp, len)) != DD_OK)
-		return rc;
-	if (lvl == 0 && (rc = member_add(w, fp)) != DD_OK)
 		return rc;
 	w->size += len;
 	w->digests_ok = 0;
@@ -1080,6 +1087,7 @@ int seg_synthesize(seg_store *s, const char *unit, dd_str key,
 	if ((rc = seg_writer_open(s, unit, key, &w)) != DD_OK)
 		return rc;
 	w->digests_ok = 0;
+	w->digests = 0; /* unknown for a synthesized whole: do not compute */
 	for (size_t i = 0; i < n && rc == DD_OK; i++) {
 		if (ext[i].len == 0)
 			continue;

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -41,7 +42,8 @@ class Dedupd:
 
     def __init__(self, args=(), config=None, data_dir=None, env=None,
                  access_key="AKIATESTROOT0000", secret_key="test-root-secret-key-0123456789",
-                 wait_health=True, start_timeout=30):
+                 wait_health=True, start_timeout=30, admin_tls_ca=None,
+                 s3_tls_ca=None):
         self.tmp = tempfile.mkdtemp(prefix="dedupd-it-")
         self.own_data_dir = data_dir is None
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
@@ -52,6 +54,9 @@ class Dedupd:
         self.env_extra = env or {}
         self.wait_health = wait_health
         self.start_timeout = start_timeout
+        # CA files (PEM) for listeners configured with TLS: URLs become
+        # https:// and admin_get verifies the server against the CA.
+        self.admin_tls_ca, self.s3_tls_ca = admin_tls_ca, s3_tls_ca
         self.proc = None
         self.addrs = {}
         self.log_lines = []
@@ -227,7 +232,8 @@ class Dedupd:
 
     def _url(self, kind):
         host, port = self.addrs[kind]
-        return "http://%s:%d" % (host, port)
+        ca = {"admin": self.admin_tls_ca, "s3": self.s3_tls_ca}.get(kind)
+        return "%s://%s:%d" % ("https" if ca else "http", host, port)
 
     @property
     def s3_url(self):
@@ -244,8 +250,11 @@ class Dedupd:
     def admin_get(self, path, timeout=5):
         """GET on the admin listener; returns (status, body bytes)."""
         req = urllib.request.Request(self.admin_url + path)
+        ctx = None
+        if self.admin_tls_ca:
+            ctx = ssl.create_default_context(cafile=self.admin_tls_ca)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=ctx) as r:
                 return r.status, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.read()

@@ -41,6 +41,7 @@ struct req_state {
 	int wait_phase;
 	int defer_reject;
 	int slow; /* answered by a timer, not at body end */
+	const char *url_copy; /* in the exchange arena */
 	pthread_t req_thread;
 };
 
@@ -199,6 +200,13 @@ static void on_request(gw_http_ex *ex, void *ctx)
 	assert_non_null(st);
 	st->ex = ex;
 	st->req_thread = pthread_self();
+	{
+		/* The arena lives until on_done: keep a copy of the URL there. */
+		char *u = dd_arena_strndup(gw_http_ex_arena(ex), r->url.p, r->url.len);
+		assert_non_null(u);
+		assert_ptr_equal(gw_http_ex_arena(ex), gw_http_ex_arena(ex));
+		st->url_copy = u;
+	}
 	gw_http_ex_set_udata(ex, st);
 	if (dd_str_starts_with(r->url, "/reject")) {
 		assert_int_equal(gw_http_respond_text(ex, 403, "text/plain", "no\n"), DD_OK);
@@ -273,7 +281,12 @@ static void on_body_end(gw_http_ex *ex, void *ctx)
 
 static void on_done(gw_http_ex *ex, int ok, void *ctx)
 {
+	struct req_state *st = gw_http_ex_udata(ex);
+
 	(void)ctx;
+	/* still valid here (ASan would catch a use after free) */
+	if (st->url_copy[0] != '/')
+		atomic_fetch_add(&violations, 1);
 	atomic_fetch_add(ok ? &done_ok : &done_fail, 1);
 	free(gw_http_ex_udata(ex));
 }

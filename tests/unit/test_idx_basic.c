@@ -93,11 +93,46 @@ static void test_bloom(void **state)
 	idx_bloom_free(b);
 }
 
+/* Far more entries than it was sized for: still no false negatives, and
+ * the false-positive rate stays low because it grows. */
+static void test_bloom_grows(void **state)
+{
+	idx_bloom *b = idx_bloom_new(1);
+	uint8_t fp[32];
+	int fpos = 0;
+	const uint32_t n = 3u << 20; /* 3 Mi > the 1 Mi minimum */
+
+	(void)state;
+	assert_non_null(b);
+	for (uint32_t i = 0; i < n; i++) {
+		memset(fp, 0, sizeof(fp));
+		memcpy(fp, &i, 4);
+		seg_fingerprint(fp, 4, fp);
+		idx_bloom_add(b, fp);
+	}
+	for (uint32_t i = 0; i < n; i += 97) {
+		memset(fp, 0, sizeof(fp));
+		memcpy(fp, &i, 4);
+		seg_fingerprint(fp, 4, fp);
+		assert_int_equal(idx_bloom_maybe(b, fp), 1);
+	}
+	for (uint32_t i = n; i < n + 100000; i++) {
+		memset(fp, 0, sizeof(fp));
+		memcpy(fp, &i, 4);
+		seg_fingerprint(fp, 4, fp);
+		fpos += idx_bloom_maybe(b, fp);
+	}
+	/* a single 1 Mi filter would answer "maybe" for most of these */
+	assert_true(fpos < 5000);
+	idx_bloom_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kv_cursor_nested),
 		cmocka_unit_test(test_bloom),
+		cmocka_unit_test(test_bloom_grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

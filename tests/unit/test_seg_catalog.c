@@ -211,6 +211,15 @@ static int long_up_cb(void *ctx, dd_str key, const char *id, int64_t t)
 	return 0;
 }
 
+static int long_up_cb_any(void *ctx, dd_str key, const char *id, int64_t t)
+{
+	(void)ctx;
+	(void)key;
+	(void)id;
+	(void)t;
+	return 0;
+}
+
 static void test_list(void **state)
 {
 	fx *f = *state;
@@ -241,6 +250,19 @@ static void test_list(void **state)
 
 	do_list(f->s, "", "", "", 0, &o, &res);
 	assert_int_equal(o.n, 14);
+	{
+		/* all-NULL slices mean "none" too */
+		seg_list_opts lo;
+		list_out o2;
+
+		memset(&lo, 0, sizeof(lo));
+		memset(&o2, 0, sizeof(o2));
+		assert_int_equal(seg_list(f->s, "u1", &lo, list_cb, &o2, &res),
+				 DD_OK);
+		assert_int_equal(o2.n, 14);
+		assert_int_equal(seg_upload_list(f->s, "u1", (dd_str){NULL, 0},
+						 long_up_cb_any, NULL), DD_OK);
+	}
 	for (int i = 1; i < o.n; i++) /* byte order */
 		assert_true(memcmp(o.ent[i - 1], o.ent[i],
 				   DD_MIN(o.len[i - 1], o.len[i])) < 0 ||

@@ -84,6 +84,22 @@ static void test_roundtrip_sizes(void **state)
 	}
 	reopen(f);
 	{
+		seg_verify_report vr;
+
+		assert_int_equal(seg_verify(f->s, 1, &vr, NULL, NULL), DD_OK);
+		assert_int_equal(vr.bad_regions, 0);
+		assert_int_equal(vr.bad_objects, 0);
+		assert_int_equal(vr.objects, DD_ARRAY_LEN(sizes));
+		print_message("verify: %llu containers, %llu regions, %llu chunks\n",
+			      (unsigned long long)vr.containers,
+			      (unsigned long long)vr.regions,
+			      (unsigned long long)vr.chunks);
+		/* ~6.4 MiB of distinct data: >= 6.4 MiB / 64 KiB chunks,
+		 * >= 6.4 MiB / 128 KiB regions, >= 3 containers of 2 MiB */
+		assert_true(vr.chunks >= 100 && vr.regions >= 50 &&
+			    vr.regions < 100 && vr.containers >= 3);
+	}
+	{
 		size_t n = 5u << 20, gn;
 		uint8_t *d = malloc(n), *back;
 
@@ -265,6 +281,28 @@ static void test_two_paths_same_root(void **state)
 	seg_store_stats(f->s, &b);
 	assert_int_equal(b.chunks_new, a.chunks_new);
 	assert_memory_equal(st3.root, st1.root, 32);
+	/* having sent them, u2 now "has" them (membership rows) */
+	{
+		uint8_t fp[32], missing = 9;
+		uint32_t len = 0;
+		int c2;
+
+		seg_chunker_reset(ch);
+		len = (uint32_t)seg_chunker_scan(ch, d, n, &c2);
+		seg_fingerprint(d, len, fp);
+		assert_int_equal(seg_writer_open(f->s, "u2", tst_key("y"), &w),
+				 DD_OK);
+		assert_int_equal(seg_writer_query(w, (const uint8_t(*)[32])fp,
+						  &len, 1, &missing), DD_OK);
+		assert_int_equal(missing, 0);
+		assert_int_equal(seg_writer_add_ref(w, fp, len), DD_OK);
+		/* a wrong length is not "have" */
+		len++;
+		assert_int_equal(seg_writer_query(w, (const uint8_t(*)[32])fp,
+						  &len, 1, &missing), DD_OK);
+		assert_int_equal(missing, 1);
+		seg_writer_free(w);
+	}
 	seg_chunker_free(ch);
 	free(d);
 }
@@ -311,6 +349,16 @@ static void test_abort_invisible(void **state)
 			 DD_ENOENT);
 	assert_int_equal(seg_writer_open(f->s, "u1", (dd_str){"a\0b", 3}, &w),
 			 DD_EINVAL);
+}
+
+static int count_problem(void *ctx, const char *what, int rc)
+{
+	int *n = ctx;
+
+	assert_non_null(what);
+	assert_int_equal(rc, DD_ECORRUPT);
+	(*n)++;
+	return 0;
 }
 
 /* Flip one byte in every container: every read of it must fail with
@@ -360,6 +408,20 @@ static void test_corruption_detected(void **state)
 	rc = seg_reader_pread(r, back, n, 0, &got);
 	assert_int_equal(rc, DD_ECORRUPT);
 	seg_reader_free(r);
+	/* verify finds it too: bad region(s) and the object */
+	{
+		seg_verify_report vr;
+		int problems = 0;
+
+		assert_int_equal(seg_verify(f->s, 1, &vr, count_problem,
+					    &problems), DD_OK);
+		/* one flipped byte per container, in its first region */
+		assert_int_equal(vr.bad_regions, (uint64_t)flipped);
+		assert_int_equal(vr.bad_objects, 1);
+		assert_int_equal(vr.objects, 1);
+		assert_int_equal((uint64_t)problems,
+				 vr.bad_regions + vr.bad_objects);
+	}
 	free(d);
 	free(back);
 }
@@ -427,6 +489,66 @@ static void test_concurrent_writers(void **state)
 							 tst_key(key), &s),
 					 DD_OK);
 		}
+}
+
+typedef struct hot_arg {
+	seg_store *s;
+	int stop, reads, bad;
+} hot_arg;
+
+/* Reads "hot" while it is being replaced: every read must be one whole
+ * committed version (its bytes hash to the SHA-256 recorded with it). */
+static void *hot_reader(void *p)
+{
+	hot_arg *a = p;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		uint8_t *back, sha[32];
+		size_t gn;
+		seg_reader *r;
+		unsigned int dl;
+
+		if (seg_reader_open(a->s, "u1", tst_key("hot"), &r) != DD_OK)
+			continue;
+		gn = seg_reader_stat(r)->size;
+		back = malloc(gn + 1);
+		size_t got;
+		if (seg_reader_pread(r, back, gn, 0, &got) != DD_OK ||
+		    got != gn) {
+			__atomic_fetch_add(&a->bad, 1, __ATOMIC_RELAXED);
+		} else {
+			EVP_Digest(back, gn, sha, &dl, EVP_sha256(), NULL);
+			if (memcmp(sha, seg_reader_stat(r)->sha256, 32) != 0)
+				__atomic_fetch_add(&a->bad, 1, __ATOMIC_RELAXED);
+		}
+		__atomic_fetch_add(&a->reads, 1, __ATOMIC_RELAXED);
+		free(back);
+		seg_reader_free(r);
+	}
+	return NULL;
+}
+
+static void test_read_while_replacing(void **state)
+{
+	fx *f = *state;
+	hot_arg a = {f->s, 0, 0, 0};
+	pthread_t t[2];
+	size_t n = 200000;
+	uint8_t *d = malloc(n + 40);
+
+	tst_fill(d, n + 40, 8);
+	assert_int_equal(tst_put(f->s, "u1", "hot", d, n, NULL), DD_OK);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, hot_reader, &a), 0);
+	for (int v = 1; v <= 30; v++)
+		assert_int_equal(tst_put(f->s, "u1", "hot", d + v, n - v * 100,
+					 NULL), DD_OK);
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(a.bad, 0);
+	assert_true(a.reads > 0);
+	free(d);
 }
 
 static void test_params_recorded(void **state)
@@ -530,6 +652,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_invisible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corruption_detected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_while_replacing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_params_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_torn_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_format_refused, setup, teardown),
