@@ -3,7 +3,8 @@
  * credentials, then the daemon (gateway/server.c) until SIGTERM/SIGINT.
  */
 #include "gateway/gw.h"
-#include "gateway/store_open.h" /* DDP over the store (ddp2) */
+#include "gateway/s3_glue.h"
+#include "gateway/store_open.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -329,6 +330,7 @@ static int run(gw_config *cfg, const struct opts *o)
 	gw_root_creds creds;
 	gw_daemon *d = NULL;
 	gw_ddp_serve *ddp = NULL;
+	seg_store *store = NULL;
 	int lock_fd, created = 0, code, rc;
 
 	if (cfg->log_file[0] && dd_log_set_file(cfg->log_file) != DD_OK) {
@@ -349,8 +351,15 @@ static int run(gw_config *cfg, const struct opts *o)
 		code = rc == DD_ECONFIG ? GW_EXIT_USAGE : GW_EXIT_RUNTIME;
 		goto out;
 	}
-	if (gw_ddp_serve_start(d, cfg, &creds, &ddp) != DD_OK) {
+	/* One store serves both protocols: a DDP file is an S3 object. */
+	if (gw_store_open(cfg, &creds, &store) != DD_OK) {
 		code = GW_EXIT_DATADIR;
+		goto out;
+	}
+	if ((code = gw_s3_glue_start(d, cfg, store)) >= 0)
+		goto out;
+	if (gw_ddp_serve_start(d, cfg, store, &ddp) != DD_OK) {
+		code = GW_EXIT_RUNTIME;
 		goto out;
 	}
 	ready_cfg = cfg;
@@ -363,6 +372,8 @@ static int run(gw_config *cfg, const struct opts *o)
 out:
 	gw_daemon_free(d);
 	gw_ddp_serve_stop(ddp);
+	gw_s3_glue_stop();
+	seg_store_close(store);
 	OPENSSL_cleanse(&creds, sizeof(creds));
 	close(lock_fd);
 	return code;

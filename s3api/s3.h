@@ -822,4 +822,75 @@ int s3_copy_range_parse(dd_str hdr, uint64_t size, s3_range *out) DD_WUR;
  */
 int s3_metadata_directive(const s3_request *req, int *replace) DD_WUR;
 
+/* ------------------------------------------- request handlers (server) */
+
+/*
+ * The S3 server on top of the store (s3api/handler*.c). The HTTP glue
+ * (gateway/s3_glue.c) feeds each request through one s3_ex:
+ *
+ *   x = s3_ex_new(srv, req, host)   req: method, raw target, headers
+ *                                   (borrowed until s3_ex_free)
+ *   s3_ex_begin(x)                  S3_EX_RESPOND: response ready now;
+ *                                   S3_EX_BODY: feed the body
+ *   s3_ex_body(x, p, n) ...         decoded HTTP body (any piece sizes)
+ *   s3_ex_end(x)                    the response is ready
+ *   s3_ex_response(x)               status, headers, fixed body, or a
+ *                                   streamed body read with s3_ex_read()
+ *   s3_ex_free(x)
+ *
+ * All calls of one exchange on one thread; an s3_server is shared by all
+ * threads (the store is thread-safe). Store work runs synchronously in
+ * these calls.
+ */
+struct seg_store;
+typedef struct s3_server s3_server;
+typedef struct s3_ex s3_ex;
+
+typedef struct s3_server_conf {
+	const char *domain; /* virtual-hosted style domain; "" = path only */
+	const char *region; /* reported by ?location */
+} s3_server_conf;
+
+/* Returns a server over store (borrowed, must outlive it) or NULL (OOM). */
+s3_server *s3_server_new(struct seg_store *store, const s3_server_conf *c);
+void s3_server_free(s3_server *srv);
+
+enum s3_ex_next { S3_EX_RESPOND = 0, S3_EX_BODY = 1 };
+
+/* Response of an exchange; slices valid until s3_ex_free. */
+typedef struct s3_response {
+	int status;
+	const s3_header *headers;
+	size_t nheaders;
+	const void *body;   /* fixed body (NULL, 0 when none or streamed) */
+	size_t body_len;
+	int stream;         /* 1: body of stream_len bytes via s3_ex_read */
+	uint64_t stream_len;
+	int head;           /* HEAD request: never send a body */
+} s3_response;
+
+/*
+ * Starts an exchange. req and host are borrowed until s3_ex_free (the
+ * header array too). Returns NULL on OOM.
+ */
+s3_ex *s3_ex_new(s3_server *srv, const s3_request *req, dd_str host);
+/* Returns enum s3_ex_next. */
+int s3_ex_begin(s3_ex *x);
+/*
+ * Consumes body bytes. Errors are remembered and reported by s3_ex_end
+ * (the rest of the body is then ignored). Returns DD_OK.
+ */
+int s3_ex_body(s3_ex *x, const void *p, size_t n) DD_WUR;
+/* End of body: finishes the operation; the response is then ready. */
+void s3_ex_end(s3_ex *x);
+/* The response (after S3_EX_RESPOND or s3_ex_end). */
+const s3_response *s3_ex_response(const s3_ex *x);
+/*
+ * Next bytes of a streamed body into buf (cap bytes); *got = 0 at the
+ * end. dd_rc (DD_ECORRUPT, DD_EIO: abort the connection).
+ */
+int s3_ex_read(s3_ex *x, void *buf, size_t cap, size_t *got) DD_WUR;
+/* Frees x (aborting an uncommitted upload). NULL is a no-op. */
+void s3_ex_free(s3_ex *x);
+
 #endif /* DD_S3API_S3_H */

@@ -1,0 +1,677 @@
+/*
+ * s3api/handler_obj.c - object operations: PutObject (streamed into a
+ * seg_writer, committed only after s3_body_finish), GetObject/HeadObject
+ * (streamed from a seg_reader, Range), DeleteObject, and multipart uploads
+ * (parts are keyless writer refs; Complete is a metadata-only concat).
+ *
+ * The attrs blob of an object is text, one "name:value\n" line per
+ * response header to return: content-type, content-encoding (without
+ * aws-chunked), cache-control, content-disposition, content-language,
+ * expires, x-amz-meta-*, and x-amz-checksum-<alg> (returned only with
+ * x-amz-checksum-mode: ENABLED on a full 200).
+ */
+#include "s3api/handler_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const stored_headers[] = {
+	"content-type", "cache-control", "content-disposition",
+	"content-language", "expires",
+};
+
+static int attr_line(dd_buf *b, const char *name, dd_str v)
+{
+	int rc = dd_buf_append_str(b, name);
+
+	if (rc == DD_OK)
+		rc = dd_buf_append(b, ":", 1);
+	if (rc == DD_OK && v.len)
+		rc = dd_buf_append(b, v.p, v.len);
+	if (rc == DD_OK)
+		rc = dd_buf_append(b, "\n", 1);
+	return rc;
+}
+
+/* Builds x->attrs from the request headers. S3 error. */
+static int attrs_build(s3_ex *x)
+{
+	dd_buf meta, ce;
+	dd_str v;
+	int rc = DD_OK, e;
+
+	for (size_t i = 0; i < DD_ARRAY_LEN(stored_headers) && rc == DD_OK; i++)
+		if (s3_req_header(&x->req, stored_headers[i], &v) && v.len &&
+		    !memchr(v.p, '\n', v.len))
+			rc = attr_line(&x->attrs, stored_headers[i], v);
+	dd_buf_init(&ce, 1024);
+	if (rc == DD_OK && s3_req_header(&x->req, "content-encoding", &v)) {
+		rc = s3_content_encoding_strip(v, &ce);
+		if (rc == DD_OK && ce.len)
+			rc = attr_line(&x->attrs, "content-encoding",
+				       (dd_str){ce.data, ce.len});
+	}
+	dd_buf_release(&ce);
+	if (rc != DD_OK)
+		return rc == DD_ETOOBIG ? S3E_INVALID_ARGUMENT : S3E_INTERNAL_ERROR;
+	dd_buf_init(&meta, 4096);
+	e = s3_meta_collect(&x->req, &meta);
+	for (size_t off = 0; e == S3_OK && off < meta.len;) {
+		const char *nl = memchr(meta.data + off, '\n', meta.len - off);
+		size_t n = nl ? (size_t)(nl - meta.data - off) + 1 : meta.len - off;
+		if (dd_buf_append_str(&x->attrs, "x-amz-meta-") != DD_OK ||
+		    dd_buf_append(&x->attrs, meta.data + off, n) != DD_OK)
+			e = S3E_INVALID_ARGUMENT;
+		off += n;
+	}
+	dd_buf_release(&meta);
+	return e;
+}
+
+/* Adds "ETag: \"etag\"". dd_rc. */
+static int etag_hdr(s3_ex *x, const char *etag)
+{
+	char q[SEG_ETAG_MAX + 3];
+
+	snprintf(q, sizeof(q), "\"%s\"", etag);
+	return hx_hdr_c(x, "ETag", q);
+}
+
+/*
+ * Echoes the verified checksum (if any) as a response header, and when
+ * attrs is non-NULL records it there. dd_rc.
+ */
+static int cksum_echo(s3_ex *x, dd_buf *attrs)
+{
+	s3_cksum_value v;
+	char b64[S3_CK_B64_MAX];
+	int rc = DD_OK;
+
+	for (int alg = S3_CK_CRC32; alg < S3_CK_COUNT; alg++) {
+		if (!s3_body_checksum(x->body, alg, &v))
+			continue;
+		s3_cksum_b64(&v, b64, sizeof(b64));
+		rc = hx_hdr_c(x, s3_cksum_header(alg), b64);
+		if (rc == DD_OK && attrs)
+			rc = attr_line(attrs, s3_cksum_header(alg), dd_str_c(b64));
+		break;
+	}
+	return rc;
+}
+
+/* Hex MD5 of the body (after finish) into out[33]. */
+static void body_etag(s3_ex *x, char out[33])
+{
+	uint8_t md5[16];
+
+	if (!s3_body_md5(x->body, md5))
+		memset(md5, 0, sizeof(md5));
+	dd_hex_encode(md5, 16, out);
+}
+
+static int writer_err(int rc)
+{
+	return rc == DD_ENOENT ? S3E_NO_SUCH_BUCKET : s3_err_from_rc(rc);
+}
+
+int hx_put_begin(s3_ex *x)
+{
+	int e = hx_object_access(x), rc;
+
+	if (e == S3_OK)
+		e = attrs_build(x);
+	if (e == S3_OK) {
+		rc = seg_writer_open(x->srv->store, x->bucket, x->t.key, &x->w);
+		if (rc == DD_OK)
+			rc = seg_writer_set_digests(x->w, 0);
+		if (rc != DD_OK)
+			e = writer_err(rc);
+	}
+	if (e == S3_OK)
+		e = hx_body_start(x, HX_BODY_WRITER);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return S3_EX_RESPOND;
+	}
+	return S3_EX_BODY;
+}
+
+void hx_put_end(s3_ex *x)
+{
+	char etag[33];
+	seg_attrs a;
+	int rc;
+
+	body_etag(x, etag);
+	if (etag_hdr(x, etag) != DD_OK || cksum_echo(x, &x->attrs) != DD_OK) {
+		hx_err(x, S3E_INTERNAL_ERROR);
+		return;
+	}
+	a.blob = x->attrs.data;
+	a.len = x->attrs.len;
+	a.etag = etag;
+	rc = seg_writer_commit(x->w, &a, NULL);
+	seg_writer_free(x->w);
+	x->w = NULL;
+	if (rc != DD_OK) {
+		hx_err(x, writer_err(rc));
+		return;
+	}
+	hx_empty(x, 200);
+}
+
+/* Adds the stored attrs as response headers. dd_rc. */
+static int attrs_headers(s3_ex *x, const seg_stat *st, int with_cksum)
+{
+	const char *p = (const char *)st->attrs, *end = p + st->attrs_len;
+	int have_ct = 0, rc = DD_OK;
+	char name[128];
+
+	while (p < end && rc == DD_OK) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (!colon || colon > nl || (size_t)(colon - p) >= sizeof(name)) {
+			p = nl + 1;
+			continue;
+		}
+		memcpy(name, p, (size_t)(colon - p));
+		name[colon - p] = '\0';
+		if (strcmp(name, "content-type") == 0)
+			have_ct = 1;
+		if (with_cksum || strncmp(name, "x-amz-checksum-", 15) != 0)
+			rc = hx_hdr(x, name, (dd_str){colon + 1,
+						      (size_t)(nl - colon - 1)});
+		p = nl + 1;
+	}
+	if (rc == DD_OK && !have_ct)
+		rc = hx_hdr_c(x, "Content-Type", "binary/octet-stream");
+	return rc;
+}
+
+/* ETag and Last-Modified of st. dd_rc. */
+static int validator_headers(s3_ex *x, const seg_stat *st)
+{
+	char date[64];
+
+	s3_time_rfc1123(st->mtime_ns / 1000000000, date, sizeof(date));
+	if (etag_hdr(x, st->etag) != DD_OK)
+		return DD_ETOOBIG;
+	return hx_hdr_c(x, "Last-Modified", date);
+}
+
+/* Range and conditionals; sets x->roff/rend and the status. S3 error. */
+static int get_prepare(s3_ex *x, const seg_stat *st, int *status)
+{
+	s3_cond_obj c = {1, dd_str_c(st->etag), st->mtime_ns / 1000000000};
+	s3_range rg;
+	char cr[96];
+	dd_str h;
+	int e, r;
+
+	e = s3_cond_eval(&x->req, "", &c, 1);
+	if (e != S3_OK)
+		return e;
+	x->roff = 0;
+	x->rend = st->size;
+	*status = 200;
+	if (!s3_req_header(&x->req, "range", &h))
+		return S3_OK;
+	r = s3_range_parse(h, st->size, &rg);
+	if (r == -S3E_INVALID_RANGE)
+		return S3E_INVALID_RANGE;
+	if (r != S3_RANGE_OK)
+		return S3_OK;
+	x->roff = rg.start;
+	x->rend = rg.start + rg.len;
+	*status = 206;
+	snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
+		 (unsigned long long)rg.start,
+		 (unsigned long long)(rg.start + rg.len - 1),
+		 (unsigned long long)st->size);
+	return hx_hdr_c(x, "Content-Range", cr) == DD_OK ? S3_OK :
+							   S3E_INTERNAL_ERROR;
+}
+
+/* Error response of a GET whose object exists (304, 416 need headers). */
+static void get_error(s3_ex *x, int e, const seg_stat *st)
+{
+	char cr[64];
+
+	hx_err(x, e);
+	if (e == S3E_NOT_MODIFIED && validator_headers(x, st) != DD_OK)
+		hx_err(x, S3E_INTERNAL_ERROR);
+	if (e == S3E_INVALID_RANGE) {
+		snprintf(cr, sizeof(cr), "bytes */%llu",
+			 (unsigned long long)st->size);
+		if (hx_hdr_c(x, "Content-Range", cr) != DD_OK)
+			hx_err(x, S3E_INTERNAL_ERROR);
+	}
+}
+
+void hx_get(s3_ex *x)
+{
+	const seg_stat *st;
+	dd_str mode;
+	int e = hx_object_access(x), rc, status = 200, with_cksum;
+
+	if (e == S3_OK) {
+		rc = seg_reader_open(x->srv->store, x->bucket, x->t.key, &x->r);
+		if (rc != DD_OK)
+			e = rc == DD_ENOENT ? S3E_NO_SUCH_KEY : s3_err_from_rc(rc);
+	}
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	st = seg_reader_stat(x->r);
+	if ((e = get_prepare(x, st, &status)) != S3_OK) {
+		get_error(x, e, st);
+		return;
+	}
+	with_cksum = status == 200 &&
+		     s3_req_header(&x->req, "x-amz-checksum-mode", &mode) &&
+		     dd_str_casecmp_c(mode, "ENABLED") == 0;
+	if (validator_headers(x, st) != DD_OK ||
+	    attrs_headers(x, st, with_cksum) != DD_OK ||
+	    hx_hdr_c(x, "Accept-Ranges", "bytes") != DD_OK) {
+		hx_err(x, S3E_INTERNAL_ERROR);
+		return;
+	}
+	x->resp.status = status;
+	x->resp.stream = 1;
+	x->resp.stream_len = x->rend - x->roff;
+}
+
+int s3_ex_read(s3_ex *x, void *buf, size_t cap, size_t *got)
+{
+	uint64_t left = x->rend - x->roff;
+	int rc;
+
+	*got = 0;
+	if (!x->r || left == 0)
+		return DD_OK;
+	if (cap > left)
+		cap = (size_t)left;
+	rc = seg_reader_pread(x->r, buf, cap, x->roff, got);
+	if (rc != DD_OK)
+		return rc;
+	if (*got == 0)
+		return DD_ECORRUPT; /* shorter than its recorded size */
+	x->roff += *got;
+	return DD_OK;
+}
+
+void hx_delete_object(s3_ex *x)
+{
+	int e = hx_object_access(x), rc;
+
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	rc = seg_delete(x->srv->store, x->bucket, x->t.key);
+	if (rc != DD_OK && rc != DD_ENOENT) {
+		hx_err(x, s3_err_from_rc(rc));
+		return;
+	}
+	hx_empty(x, 204);
+}
+
+/* ---------------------------------------------------------- multipart */
+
+/* Copies ?uploadId into x->upload_id. S3 error (NoSuchUpload if bad). */
+static int upload_id_get(s3_ex *x)
+{
+	const s3_param *p = s3_param_get(&x->t, "uploadId");
+
+	if (!p || p->value.len == 0 || p->value.len > SEG_UPLOAD_ID_MAX ||
+	    memchr(p->value.p, 0, p->value.len))
+		return S3E_NO_SUCH_UPLOAD;
+	memcpy(x->upload_id, p->value.p, p->value.len);
+	x->upload_id[p->value.len] = '\0';
+	return S3_OK;
+}
+
+static int upload_err(int rc)
+{
+	return rc == DD_ENOENT ? S3E_NO_SUCH_UPLOAD : s3_err_from_rc(rc);
+}
+
+int hx_create_mpu(s3_ex *x)
+{
+	uint8_t rnd[HX_UPLOAD_ID_LEN / 2];
+	seg_attrs a;
+	int e = hx_object_access(x), rc;
+
+	if (e == S3_OK)
+		e = attrs_build(x);
+	if (e == S3_OK && dd_random_bytes(rnd, sizeof(rnd)) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
+	if (e == S3_OK) {
+		dd_hex_encode(rnd, sizeof(rnd), x->upload_id);
+		a.blob = x->attrs.data;
+		a.len = x->attrs.len;
+		a.etag = NULL;
+		rc = seg_upload_create(x->srv->store, x->bucket, x->t.key,
+				       x->upload_id, &a);
+		if (rc != DD_OK)
+			e = writer_err(rc);
+	}
+	if (e == S3_OK &&
+	    s3_xml_initiate_mpu(&x->out, dd_str_c(x->bucket), x->t.key,
+				dd_str_c(x->upload_id)) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return S3_EX_RESPOND;
+	}
+	hx_xml(x, 200);
+	return S3_EX_RESPOND;
+}
+
+static int no_part(void *ctx, const seg_part_info *p)
+{
+	(void)ctx;
+	(void)p;
+	return 0;
+}
+
+int hx_upload_part_begin(s3_ex *x)
+{
+	const s3_param *pn = s3_param_get(&x->t, "partNumber");
+	uint64_t n = 0;
+	int e = hx_object_access(x), rc;
+
+	if (e == S3_OK)
+		e = upload_id_get(x);
+	if (e == S3_OK && (!pn || dd_str_to_u64(pn->value, &n) != DD_OK ||
+			   n < 1 || n > SEG_PART_MAX))
+		e = S3E_INVALID_ARGUMENT;
+	if (e == S3_OK) {
+		x->part = (uint32_t)n;
+		/* Listing after the last number only checks the upload. */
+		rc = seg_upload_list_parts(x->srv->store, x->bucket, x->t.key,
+					   x->upload_id, SEG_PART_MAX, no_part,
+					   NULL);
+		if (rc == DD_OK)
+			rc = seg_writer_open_ref(x->srv->store, x->bucket, &x->w);
+		if (rc == DD_OK)
+			rc = seg_writer_set_digests(x->w, 0);
+		if (rc != DD_OK)
+			e = upload_err(rc);
+	}
+	if (e == S3_OK)
+		e = hx_body_start(x, HX_BODY_WRITER);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return S3_EX_RESPOND;
+	}
+	return S3_EX_BODY;
+}
+
+void hx_upload_part_end(s3_ex *x)
+{
+	char etag[33];
+	seg_ref ref;
+	int rc;
+
+	body_etag(x, etag);
+	rc = seg_writer_commit_ref(x->w, &ref);
+	seg_writer_free(x->w);
+	x->w = NULL;
+	/* The part's MD5 is what Complete combines into the ETag. */
+	if (rc == DD_OK)
+		rc = s3_body_md5(x->body, ref.md5) ? DD_OK : DD_EINTERNAL;
+	if (rc == DD_OK)
+		rc = seg_upload_put_part(x->srv->store, x->bucket, x->t.key,
+					 x->upload_id, x->part, &ref, etag,
+					 NULL, 0);
+	if (rc != DD_OK) {
+		hx_err(x, upload_err(rc));
+		return;
+	}
+	if (etag_hdr(x, etag) != DD_OK || cksum_echo(x, NULL) != DD_OK) {
+		hx_err(x, S3E_INTERNAL_ERROR);
+		return;
+	}
+	hx_empty(x, 200);
+}
+
+int hx_complete_begin(s3_ex *x)
+{
+	int e = hx_object_access(x);
+
+	if (e == S3_OK)
+		e = upload_id_get(x);
+	if (e == S3_OK)
+		e = hx_body_start(x, HX_BODY_BUFFER);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return S3_EX_RESPOND;
+	}
+	return S3_EX_BODY;
+}
+
+/* A recorded part, indexed by number. */
+struct part_row {
+	int present;
+	uint64_t size;
+	char etag[SEG_ETAG_MAX + 1];
+	uint8_t md5[16];
+};
+
+static int part_collect(void *ctx, const seg_part_info *p)
+{
+	struct part_row *rows = ctx;
+
+	if (p->number < 1 || p->number > SEG_PART_MAX)
+		return DD_ECORRUPT;
+	rows[p->number].present = 1;
+	rows[p->number].size = p->ref.size;
+	memcpy(rows[p->number].md5, p->ref.md5, 16);
+	snprintf(rows[p->number].etag, sizeof(rows[0].etag), "%s", p->etag);
+	return 0;
+}
+
+/* Checks the client's part list against the recorded parts. S3 error. */
+static int complete_check(const s3_complete *c, const struct part_row *rows,
+			  uint32_t *numbers, uint8_t *md5s)
+{
+	for (size_t i = 0; i < c->nparts; i++) {
+		const s3_complete_part *cp = &c->parts[i];
+		const struct part_row *r;
+
+		if (cp->number < 1 || cp->number > SEG_PART_MAX)
+			return S3E_INVALID_PART;
+		r = &rows[cp->number];
+		if (!r->present || strcasecmp(r->etag, cp->etag) != 0)
+			return S3E_INVALID_PART;
+		if (i + 1 < c->nparts && r->size < S3_MIN_PART_SIZE)
+			return S3E_ENTITY_TOO_SMALL;
+		numbers[i] = cp->number;
+		memcpy(md5s + 16 * i, r->md5, 16);
+	}
+	return c->nparts ? S3_OK : S3E_MALFORMED_XML;
+}
+
+void hx_complete_end(s3_ex *x)
+{
+	struct part_row *rows = calloc(SEG_PART_MAX + 1, sizeof(*rows));
+	s3_complete c = {NULL, 0};
+	uint32_t *numbers = NULL;
+	uint8_t *md5s = NULL;
+	char etag[48], *loc = NULL;
+	int e, rc;
+
+	e = s3_xml_parse_complete(x->in.data ? x->in.data : "", x->in.len, &c);
+	if (e == S3_OK) {
+		numbers = malloc(c.nparts * sizeof(*numbers) + 1);
+		md5s = malloc(c.nparts * 16 + 1);
+		loc = dd_arena_alloc(x->arena, x->t.path.len + 2);
+		if (!rows || !numbers || !md5s || !loc)
+			e = S3E_INTERNAL_ERROR;
+	}
+	if (e == S3_OK) {
+		rc = seg_upload_list_parts(x->srv->store, x->bucket, x->t.key,
+					   x->upload_id, 0, part_collect, rows);
+		if (rc != DD_OK)
+			e = upload_err(rc);
+	}
+	if (e == S3_OK)
+		e = complete_check(&c, rows, numbers, md5s);
+	if (e == S3_OK && s3_multipart_etag(md5s, c.nparts, etag,
+					    sizeof(etag)) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
+	if (e == S3_OK) {
+		rc = seg_upload_complete(x->srv->store, x->bucket, x->t.key,
+					 x->upload_id, numbers, c.nparts, etag,
+					 NULL);
+		if (rc != DD_OK)
+			e = rc == DD_EINVAL ? S3E_INVALID_PART : upload_err(rc);
+	}
+	if (e == S3_OK) {
+		memcpy(loc, x->t.path.p, x->t.path.len);
+		loc[x->t.path.len] = '\0';
+		if (s3_xml_complete_mpu(&x->out, dd_str_c(loc),
+					dd_str_c(x->bucket), x->t.key,
+					dd_str_c(etag), NULL,
+					S3_CK_NONE) != DD_OK)
+			e = S3E_INTERNAL_ERROR;
+	}
+	s3_complete_release(&c);
+	free(numbers);
+	free(md5s);
+	free(rows);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	hx_xml(x, 200);
+}
+
+void hx_abort_mpu(s3_ex *x)
+{
+	int e = hx_object_access(x), rc;
+
+	if (e == S3_OK)
+		e = upload_id_get(x);
+	if (e == S3_OK) {
+		rc = seg_upload_abort(x->srv->store, x->bucket, x->t.key,
+				      x->upload_id);
+		if (rc != DD_OK)
+			e = upload_err(rc);
+	}
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	hx_empty(x, 204);
+}
+
+/* ------------------------------------------------- copy, batch delete */
+
+/* CopyObject: a metadata-only clone in the store (no data is copied). */
+void hx_copy_object(s3_ex *x)
+{
+	char sbucket[SEG_NAME_MAX + 1];
+	seg_stat *st = malloc(sizeof(*st)), *dst = malloc(sizeof(*dst));
+	dd_str src_b = {NULL, 0}, src_k = {NULL, 0}, hdr;
+	s3_cond_obj c;
+	seg_attrs a;
+	int e = st && dst ? hx_object_access(x) : S3E_INTERNAL_ERROR;
+	int replace = 0, rc;
+
+	if (e == S3_OK && !s3_req_header(&x->req, "x-amz-copy-source", &hdr))
+		e = S3E_INVALID_ARGUMENT;
+	if (e == S3_OK)
+		e = s3_copy_source_parse(x->arena, hdr, &src_b, &src_k);
+	if (e == S3_OK)
+		e = s3_metadata_directive(&x->req, &replace);
+	if (e == S3_OK)
+		e = hx_unit_access(x, src_b, sbucket);
+	if (e == S3_OK && (src_k.len > SEG_KEY_MAX || s3_key_check(src_k) != S3_OK))
+		e = S3E_NO_SUCH_KEY;
+	if (e == S3_OK) {
+		rc = seg_stat_object(x->srv->store, sbucket, src_k, st);
+		if (rc != DD_OK)
+			e = rc == DD_ENOENT ? S3E_NO_SUCH_KEY : s3_err_from_rc(rc);
+	}
+	if (e == S3_OK) {
+		c = (s3_cond_obj){1, dd_str_c(st->etag), st->mtime_ns / 1000000000};
+		e = s3_cond_eval(&x->req, "x-amz-copy-source-", &c, 0);
+	}
+	/* S3 refuses copying an object onto itself without a change. */
+	if (e == S3_OK && !replace && strcmp(sbucket, x->bucket) == 0 &&
+	    dd_str_eq(src_k, x->t.key))
+		e = S3E_INVALID_REQUEST;
+	if (e == S3_OK && replace)
+		e = attrs_build(x);
+	if (e == S3_OK) {
+		a.blob = x->attrs.data;
+		a.len = x->attrs.len;
+		a.etag = st->etag;
+		rc = seg_clone(x->srv->store, sbucket, src_k, x->bucket, x->t.key,
+			       replace ? &a : NULL, dst);
+		if (rc != DD_OK)
+			e = rc == DD_ENOENT ? S3E_NO_SUCH_KEY : s3_err_from_rc(rc);
+	}
+	if (e == S3_OK &&
+	    s3_xml_copy_result(&x->out, 0, dd_str_c(dst->etag),
+			       dst->mtime_ns / 1000000) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
+	free(st);
+	free(dst);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	hx_xml(x, 200);
+}
+
+int hx_delete_objects_begin(s3_ex *x)
+{
+	int e = hx_bucket_access(x);
+
+	if (e == S3_OK)
+		e = hx_body_start(x, HX_BODY_BUFFER);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return S3_EX_RESPOND;
+	}
+	return S3_EX_BODY;
+}
+
+void hx_delete_objects_end(s3_ex *x)
+{
+	s3_delete_req d = {0, NULL, 0};
+	s3_xml_deleted *res = NULL;
+	int e, rc;
+
+	e = s3_xml_parse_delete(x->in.data ? x->in.data : "", x->in.len, &d);
+	if (e == S3_OK && !(res = calloc(d.nkeys, sizeof(*res))))
+		e = S3E_INTERNAL_ERROR;
+	for (size_t i = 0; e == S3_OK && i < d.nkeys; i++) {
+		dd_str k = dd_str_c(d.keys[i]);
+		res[i].key = k;
+		res[i].err = k.len > SEG_KEY_MAX ? S3E_KEY_TOO_LONG : s3_key_check(k);
+		if (res[i].err != S3_OK)
+			continue;
+		rc = seg_delete(x->srv->store, x->bucket, k);
+		if (rc != DD_OK && rc != DD_ENOENT)
+			res[i].err = s3_err_from_rc(rc);
+	}
+	if (e == S3_OK &&
+	    s3_xml_delete_result(&x->out, d.quiet, res, d.nkeys) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
+	free(res);
+	s3_delete_req_release(&d);
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	hx_xml(x, 200);
+}
