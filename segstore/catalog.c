@@ -1426,14 +1426,107 @@ int seg_upload_list_parts(seg_store *s, const char *unit, dd_str key,
 	return rc;
 }
 
+/* One upload entry, decoded: key points into the txn's map. */
+typedef struct up_ent {
+	dd_str key;
+	char id[SEG_UPLOAD_ID_MAX + 1];
+	int64_t ctime_ns;
+} up_ent;
+
+/* Decodes the uploads entry (ck, cv) into e. DD_ECORRUPT. */
+static int up_decode(dd_str ck, dd_str cv, up_ent *e)
+{
+	dd_str fk;
+	size_t el, il;
+
+	if (ck.len < 8 || cv.len < OBJ_HDR_LEN)
+		return DD_ECORRUPT;
+	/* the encoded key's length follows from the full key's */
+	fk = obj_fullkey(cv.p, cv.len);
+	if (fk.len) {
+		e->key = fk;
+		el = UP_KEY_DIRECT + SEG_FP_LEN;
+	} else {
+		const char *nul = memchr(ck.p + 8, 0, ck.len - 8);
+
+		if (!nul)
+			return DD_ECORRUPT;
+		e->key = (dd_str){ck.p + 8, (size_t)(nul - ck.p - 8)};
+		el = e->key.len;
+	}
+	if (ck.len < 8 + el + 2 || ck.len - 9 - el > SEG_UPLOAD_ID_MAX)
+		return DD_ECORRUPT;
+	il = ck.len - 9 - el;
+	memcpy(e->id, ck.p + 9 + el, il);
+	e->id[il] = 0;
+	e->ctime_ns = (int64_t)get_u64((const uint8_t *)cv.p + 40);
+	return DD_OK;
+}
+
+static int up_ent_cmp(const void *a, const void *b)
+{
+	const up_ent *x = a, *y = b;
+	int c = bytes_cmp(x->key.p, x->key.len, y->key.p, y->key.len);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+/*
+ * Collects into *run (grown, caller frees) the uploads whose keys are at
+ * least UP_KEY_DIRECT bytes and share the first UP_KEY_DIRECT bytes with
+ * the one at (*ck, *cv): adjacent in LMDB, in hash order for long keys.
+ * Sorts them by key then id; leaves the cursor past them and returns its
+ * rc (DD_OK, DD_ENOENT), or DD_ETOOBIG past SEG_LIST_RUN_MAX, DD_ENOMEM,
+ * DD_ECORRUPT.
+ */
+static int up_run_collect(idx_cursor *c, dd_str *ck, dd_str *cv,
+			  up_ent **run, size_t *cap, size_t *n)
+{
+	uint8_t head[8 + UP_KEY_DIRECT];
+	up_ent e;
+	int rc;
+
+	memcpy(head, ck->p, sizeof(head));
+	*n = 0;
+	do {
+		if ((rc = up_decode(*ck, *cv, &e)) != DD_OK)
+			return rc;
+		if (e.key.len < UP_KEY_DIRECT)
+			break;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			up_ent *ne;
+
+			if (*n >= SEG_LIST_RUN_MAX)
+				return DD_ETOOBIG;
+			ne = realloc(*run, nc * sizeof(*ne));
+			if (!ne)
+				return DD_ENOMEM;
+			*run = ne;
+			*cap = nc;
+		}
+		(*run)[(*n)++] = e;
+		rc = idx_cursor_next(c, ck, cv);
+	} while (rc == DD_OK && ck->len > sizeof(head) &&
+		 memcmp(ck->p, head, sizeof(head)) == 0);
+	qsort(*run, *n, sizeof(**run), up_ent_cmp);
+	return rc;
+}
+
+/*
+ * Uploads are walked in LMDB order, except that a run of keys sharing
+ * their first UP_KEY_DIRECT bytes is collected and sorted (see
+ * up_run_collect), so the order is exact: by key bytes, then id.
+ */
 int seg_upload_list(seg_store *s, const char *unit, dd_str prefix,
 		    seg_upload_cb cb, void *ctx)
 {
 	uint8_t k[8 + SEG_KEY_MAX];
-	size_t ppl = DD_MIN(prefix.len, (size_t)UP_KEY_DIRECT);
+	size_t ppl = DD_MIN(prefix.len, (size_t)UP_KEY_DIRECT), cap = 0, n;
 	seg_unit_rec u;
 	idx_txn *t;
 	idx_cursor *c = NULL;
+	up_ent *run = NULL, e;
 	dd_str ck, cv;
 	int rc;
 
@@ -1448,49 +1541,36 @@ int seg_upload_list(seg_store *s, const char *unit, dd_str prefix,
 		memcpy(k + 8, prefix.p, ppl);
 	if ((rc = idx_cursor_open(t, IDX_DB_UPLOADS, &c)) != DD_OK)
 		goto out;
-	for (rc = idx_cursor_seek(c, k, 8 + ppl, &ck, &cv); rc == DD_OK;
-	     rc = idx_cursor_next(c, &ck, &cv)) {
-		char id[SEG_UPLOAD_ID_MAX + 1];
-		dd_str fk, key;
-		size_t el, il;
-
+	rc = idx_cursor_seek(c, k, 8 + ppl, &ck, &cv);
+	while (rc == DD_OK) {
 		if (ck.len < 8 + ppl || memcmp(ck.p, k, 8 + ppl) != 0)
 			break;
-		if (cv.len < OBJ_HDR_LEN) {
-			rc = DD_ECORRUPT;
+		if ((rc = up_decode(ck, cv, &e)) != DD_OK)
 			goto out;
-		}
-		/* the encoded key's length follows from the full key's */
-		fk = obj_fullkey(cv.p, cv.len);
-		if (fk.len) {
-			key = fk;
-			el = UP_KEY_DIRECT + SEG_FP_LEN;
-		} else {
-			const char *nul = memchr(ck.p + 8, 0, ck.len - 8);
+		if (e.key.len >= UP_KEY_DIRECT) {
+			int crc = up_run_collect(c, &ck, &cv, &run, &cap, &n);
 
-			if (!nul) {
-				rc = DD_ECORRUPT;
+			if (crc != DD_OK && crc != DD_ENOENT) {
+				rc = crc;
 				goto out;
 			}
-			key = (dd_str){ck.p + 8, (size_t)(nul - ck.p - 8)};
-			el = key.len;
-		}
-		if (ck.len < 8 + el + 2 || ck.len - 9 - el > SEG_UPLOAD_ID_MAX) {
-			rc = DD_ECORRUPT;
-			goto out;
-		}
-		il = ck.len - 9 - el;
-		memcpy(id, ck.p + 9 + el, il);
-		id[il] = 0;
-		if (!starts_with(key, prefix))
+			for (size_t i = 0; i < n; i++)
+				if (starts_with(run[i].key, prefix) &&
+				    (rc = cb(ctx, run[i].key, run[i].id,
+					     run[i].ctime_ns)) != 0)
+					goto out;
+			rc = crc;
 			continue;
-		if ((rc = cb(ctx, key, id,
-			     (int64_t)get_u64((const uint8_t *)cv.p + 40))) != 0)
+		}
+		if (starts_with(e.key, prefix) &&
+		    (rc = cb(ctx, e.key, e.id, e.ctime_ns)) != 0)
 			goto out;
+		rc = idx_cursor_next(c, &ck, &cv);
 	}
 	if (rc == DD_ENOENT || rc == DD_OK)
 		rc = DD_OK;
 out:
+	free(run);
 	idx_cursor_close(c);
 	idx_txn_abort(t);
 	return rc;

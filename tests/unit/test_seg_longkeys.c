@@ -310,6 +310,72 @@ static void test_delimiter(void **state)
 	}
 }
 
+typedef struct up_seen {
+	char key[16][SEG_KEY_MAX + 1];
+	char id[16][SEG_UPLOAD_ID_MAX + 1];
+	int n;
+} up_seen;
+
+static int up_cb(void *ctx, dd_str key, const char *id, int64_t t)
+{
+	up_seen *o = ctx;
+
+	(void)t;
+	assert_true(o->n < 16);
+	memcpy(o->key[o->n], key.p, key.len);
+	o->key[o->n][key.len] = 0;
+	snprintf(o->id[o->n++], SEG_UPLOAD_ID_MAX + 1, "%s", id);
+	return 0;
+}
+
+/* Uploads keys share 300 bytes in their LMDB keys: same exact order. */
+static void test_uploads(void **state)
+{
+	fx *f = *state;
+	char k[SEG_KEY_MAX + 1], want[16][SEG_KEY_MAX + 1];
+	const char *ids[16];
+	uint64_t r = 777;
+	up_seen got;
+	int n = 0;
+
+	memset(k, 'b', 300);
+	k[300] = 0;
+	for (int i = 0; i < 12; i++) {
+		size_t tl = i == 0 ? 0 : 1 + tst_rng(&r) % 200;
+
+		for (size_t j = 0; j < tl; j++)
+			k[300 + j] = (char)('0' + tst_rng(&r) % 75);
+		k[300 + tl] = 0;
+		memcpy(want[n], k, strlen(k) + 1);
+		ids[n++] = "id1";
+	}
+	/* a second upload of the last long key: ordered by id after it */
+	memcpy(want[n], k, strlen(k) + 1);
+	ids[n++] = "id0";
+	for (int i = 0; i < n; i++)
+		assert_int_equal(seg_upload_create(f->s, "u1", tst_key(want[i]),
+						   ids[i], NULL), DD_OK);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(seg_upload_list(f->s, "u1", tst_key("bbb"), up_cb,
+					 &got), DD_OK);
+	assert_int_equal(got.n, n);
+	for (int i = 0; i < n; i++) {
+		int found = 0;
+
+		if (i > 0) {
+			int c = strcmp(got.key[i - 1], got.key[i]);
+
+			assert_true(c < 0 ||
+				    (c == 0 && strcmp(got.id[i - 1],
+						      got.id[i]) < 0));
+		}
+		for (int j = 0; j < n; j++)
+			found += strcmp(got.key[i], want[j]) == 0 &&
+				 strcmp(got.id[i], ids[j]) == 0;
+		assert_int_equal(found, 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delimiter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uploads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
