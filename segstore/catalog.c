@@ -588,8 +588,9 @@ out:
  * LMDB keys are limited to 511 bytes, object keys to 1024. A key of at
  * most `direct` bytes is stored as is; a longer one as its first `direct`
  * bytes + SHA-256 of the whole key (the full key then lives in the
- * record). Byte order is exact except among long keys sharing their first
- * `direct` bytes (ordered by hash): see docs/FORMAT.md.
+ * record). LMDB order is exact except among long keys sharing their first
+ * `direct` bytes (ordered by hash): the listings sort such runs, see
+ * docs/FORMAT.md.
  */
 #define OBJ_KEY_DIRECT 463
 #define UP_KEY_DIRECT 300
