@@ -588,8 +588,9 @@ out:
  * LMDB keys are limited to 511 bytes, object keys to 1024. A key of at
  * most `direct` bytes is stored as is; a longer one as its first `direct`
  * bytes + SHA-256 of the whole key (the full key then lives in the
- * record). Byte order is exact except among long keys sharing their first
- * `direct` bytes (ordered by hash): see docs/FORMAT.md.
+ * record). LMDB order is exact except among long keys sharing their first
+ * `direct` bytes (ordered by hash): the listings sort such runs, see
+ * docs/FORMAT.md.
  */
 #define OBJ_KEY_DIRECT 463
 #define UP_KEY_DIRECT 300
@@ -942,25 +943,177 @@ static int starts_with(dd_str k, dd_str p)
 }
 
 /*
- * The list walk. Keys are visited in LMDB order from a seek point; each
- * yields a candidate (the key, or its common prefix) that is emitted
- * unless already emitted or not past start_after. A common prefix short
- * enough to be stored directly is skipped over with one seek.
+ * Long keys (> OBJ_KEY_DIRECT bytes) sharing their first OBJ_KEY_DIRECT
+ * bytes sit in LMDB in hash order, as one adjacent run. The walk collects
+ * such a run and visits it sorted by full key, so the listing is in exact
+ * byte order. A run is capped to bound memory.
+ */
+#define SEG_LIST_RUN_MAX 65536
+
+typedef struct run_ent {
+	dd_str key; /* full key: points into the read txn's map */
+	dd_str v;   /* record: likewise */
+} run_ent;
+
+typedef struct list_run {
+	run_ent *e;
+	size_t n, cap;
+} list_run;
+
+static int run_ent_cmp(const void *a, const void *b)
+{
+	const run_ent *x = a, *y = b;
+
+	return bytes_cmp(x->key.p, x->key.len, y->key.p, y->key.len);
+}
+
+static int run_push(list_run *r, dd_str key, dd_str v)
+{
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 64;
+		run_ent *ne;
+
+		if (r->n >= SEG_LIST_RUN_MAX)
+			return DD_ETOOBIG;
+		nc = DD_MIN(nc, (size_t)SEG_LIST_RUN_MAX);
+		ne = realloc(r->e, nc * sizeof(*ne));
+		if (!ne)
+			return DD_ENOMEM;
+		r->e = ne;
+		r->cap = nc;
+	}
+	r->e[r->n++] = (run_ent){key, v};
+	return DD_OK;
+}
+
+/*
+ * Collects the run of long-key entries starting at (*k, *v) (an LMDB key
+ * of 8 + OBJ_KEY_DIRECT + SEG_FP_LEN bytes) into r, sorted by full key.
+ * Leaves the cursor on the first entry past the run. Returns the cursor's
+ * rc there (DD_OK, DD_ENOENT at the end), DD_ETOOBIG past
+ * SEG_LIST_RUN_MAX entries, DD_ENOMEM. Entries point into the txn's map.
+ */
+static int run_collect(idx_cursor *c, dd_str *k, dd_str *v, list_run *r)
+{
+	uint8_t head[8 + OBJ_KEY_DIRECT];
+	int rc;
+
+	memcpy(head, k->p, sizeof(head));
+	r->n = 0;
+	do {
+		dd_str ek = {k->p + 8, k->len - 8};
+
+		if ((rc = run_push(r, entry_key(ek, *v), *v)) != DD_OK)
+			return rc;
+		rc = idx_cursor_next(c, k, v);
+	} while (rc == DD_OK && k->len > sizeof(head) &&
+		 memcmp(k->p, head, sizeof(head)) == 0);
+	qsort(r->e, r->n, sizeof(*r->e), run_ent_cmp);
+	return rc;
+}
+
+/* What the walk does after visiting one key. */
+enum { WALK_NEXT, WALK_SKIP, WALK_DONE };
+
+/* State of one seg_list walk. */
+typedef struct list_walk {
+	const seg_list_opts *o;
+	seg_list_cb cb;
+	void *ctx;
+	seg_list_result *res;
+	seg_stat *st;
+	uint32_t limit, count;
+	uint8_t last[SEG_KEY_MAX + 1];
+	size_t lastl;
+	int last_pfx;
+	dd_str cand; /* with WALK_SKIP: the common prefix to seek past */
+} list_walk;
+
+/*
+ * Visits one key (record v): emits it or its common prefix unless
+ * filtered or already emitted. Sets *act: WALK_SKIP when every key after
+ * it with the prefix w->cand rolls up (the caller may seek past it),
+ * WALK_DONE when the limit is reached (res filled). Returns DD_OK, a
+ * decode error, or the callback's nonzero return.
+ */
+static int walk_visit(list_walk *w, dd_str key, dd_str v, int *act)
+{
+	const seg_list_opts *o = w->o;
+	size_t pl = o->prefix.len, dl = o->delimiter.len;
+	dd_str sa = o->start_after, cand = key;
+	const char *d;
+	int is_pfx = 0, rc;
+
+	*act = WALK_NEXT;
+	if (!starts_with(key, o->prefix) ||
+	    (sa.len && bytes_cmp(key.p, key.len, sa.p, sa.len) <= 0))
+		return DD_OK;
+	d = dl ? memmem_s(key.p + pl, key.len - pl, o->delimiter.p, dl) : NULL;
+	if (d) {
+		cand.len = (size_t)(d - key.p) + dl;
+		is_pfx = 1;
+	}
+	if (is_pfx && ((w->last_pfx && w->lastl == cand.len &&
+			memcmp(w->last, cand.p, w->lastl) == 0) ||
+		       dd_str_eq(cand, sa))) {
+		/* already reported (or the continuation point) */
+	} else {
+		if (w->count == w->limit) {
+			w->res->truncated = 1;
+			memcpy(w->res->next, w->last, w->lastl);
+			w->res->next[w->lastl] = 0;
+			w->res->next_len = w->lastl;
+			*act = WALK_DONE;
+			return DD_OK;
+		}
+		if (!is_pfx && (rc = seg_obj_decode(v.p, v.len, w->st)) != DD_OK)
+			return rc;
+		if ((rc = w->cb(w->ctx, cand, is_pfx, is_pfx ? NULL : w->st)))
+			return rc;
+		w->count++;
+		memcpy(w->last, cand.p, cand.len);
+		w->lastl = cand.len;
+		w->last_pfx = is_pfx;
+	}
+	if (is_pfx && cand.len <= OBJ_KEY_DIRECT) {
+		w->cand = cand;
+		*act = WALK_SKIP;
+	}
+	return DD_OK;
+}
+
+/* Visits the sorted run r; *act as walk_visit's for the last key seen. */
+static int walk_run(list_walk *w, const list_run *r, int *act)
+{
+	int rc = DD_OK;
+
+	*act = WALK_NEXT;
+	for (size_t i = 0; i < r->n && *act == WALK_NEXT; i++)
+		if ((rc = walk_visit(w, r->e[i].key, r->e[i].v, act)) != DD_OK)
+			break;
+	return rc;
+}
+
+/*
+ * The list walk. Keys are visited in LMDB order from a seek point (runs
+ * of long keys sorted first, see run_collect); each yields a candidate
+ * (the key, or its common prefix) that is emitted unless already emitted
+ * or not past start_after. A common prefix short enough to be stored
+ * directly is skipped over with one seek.
  */
 int seg_list(seg_store *s, const char *unit, const seg_list_opts *o,
 	     seg_list_cb cb, void *ctx, seg_list_result *res)
 {
-	uint8_t seek[8 + SEG_KEY_MAX + 2], last[SEG_KEY_MAX + 1];
-	size_t seekl, lastl = 0, pl = o->prefix.len, dl = o->delimiter.len;
+	uint8_t seek[8 + SEG_KEY_MAX + 2];
+	size_t seekl, pl = o->prefix.len, dl = o->delimiter.len;
 	size_t ppl = DD_MIN(pl, (size_t)OBJ_KEY_DIRECT);
-	uint32_t limit = o->limit ? o->limit : 1000, count = 0;
-	int last_pfx = 0;
 	seg_unit_rec u;
-	seg_stat *st = NULL;
+	list_walk *w = NULL;
+	list_run run = {0};
 	idx_txn *t;
 	idx_cursor *c = NULL;
 	dd_str k, v, sa = o->start_after;
-	int rc;
+	int rc, act;
 
 	memset(res, 0, sizeof(*res));
 	if (pl > SEG_KEY_MAX || sa.len > SEG_KEY_MAX || dl > SEG_KEY_MAX)
@@ -969,11 +1122,16 @@ int seg_list(seg_store *s, const char *unit, const seg_list_opts *o,
 		return rc;
 	if ((rc = seg_unit_rec_get(t, unit, &u)) != DD_OK)
 		goto out;
-	st = malloc(sizeof(*st));
-	if (!st) {
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->st = malloc(sizeof(*w->st)))) {
 		rc = DD_ENOMEM;
 		goto out;
 	}
+	w->o = o;
+	w->cb = cb;
+	w->ctx = ctx;
+	w->res = res;
+	w->limit = o->limit ? o->limit : 1000;
 	if ((rc = idx_cursor_open(t, IDX_DB_OBJECTS, &c)) != DD_OK)
 		goto out;
 	put_be64(seek, u.id);
@@ -989,67 +1147,50 @@ int seg_list(seg_store *s, const char *unit, const seg_list_opts *o,
 	}
 	rc = idx_cursor_seek(c, seek, seekl, &k, &v);
 	while (rc == DD_OK) {
-		dd_str ek = {k.p + 8, k.len - 8}, key, cand;
-		const char *d;
-		int is_pfx = 0;
+		dd_str ek = {k.p + 8, k.len - 8};
 
 		if (k.len < 8 || get_be64((const uint8_t *)k.p) != u.id ||
 		    ek.len < ppl || (ppl && memcmp(ek.p, o->prefix.p, ppl) != 0)) {
 			rc = DD_ENOENT;
 			break;
 		}
-		key = entry_key(ek, v);
-		if (!starts_with(key, o->prefix) ||
-		    (sa.len && bytes_cmp(key.p, key.len, sa.p, sa.len) <= 0)) {
-			rc = idx_cursor_next(c, &k, &v);
-			continue;
-		}
-		cand = key;
-		d = dl ? memmem_s(key.p + pl, key.len - pl, o->delimiter.p, dl)
-		       : NULL;
-		if (d) {
-			cand.len = (size_t)(d - key.p) + dl;
-			is_pfx = 1;
-		}
-		if (is_pfx && ((last_pfx && lastl == cand.len &&
-				memcmp(last, cand.p, lastl) == 0) ||
-			       dd_str_eq(cand, sa))) {
-			/* already reported (or the continuation point) */
-		} else {
-			if (count == limit) {
-				res->truncated = 1;
-				memcpy(res->next, last, lastl);
-				res->next[lastl] = 0;
-				res->next_len = lastl;
-				rc = DD_OK;
+		if (ek.len > OBJ_KEY_DIRECT) {
+			/* the cursor ends past the run: its rc is kept */
+			int crc = run_collect(c, &k, &v, &run);
+
+			if (crc != DD_OK && crc != DD_ENOENT) {
+				rc = crc;
 				goto out;
 			}
-			if (!is_pfx &&
-			    (rc = seg_obj_decode(v.p, v.len, st)) != DD_OK)
+			if ((rc = walk_run(w, &run, &act)) != DD_OK)
 				goto out;
-			if ((rc = cb(ctx, cand, is_pfx, is_pfx ? NULL : st)))
+			rc = crc;
+		} else {
+			if ((rc = walk_visit(w, entry_key(ek, v), v, &act)) !=
+			    DD_OK)
 				goto out;
-			count++;
-			memcpy(last, cand.p, cand.len);
-			lastl = cand.len;
-			last_pfx = is_pfx;
+			if (act == WALK_NEXT)
+				rc = idx_cursor_next(c, &k, &v);
 		}
-		if (is_pfx && cand.len <= OBJ_KEY_DIRECT) {
-			memcpy(seek + 8, cand.p, cand.len);
-			seekl = prefix_successor(seek + 8, cand.len);
+		if (act == WALK_DONE)
+			goto out;
+		if (act == WALK_SKIP) {
+			memcpy(seek + 8, w->cand.p, w->cand.len);
+			seekl = prefix_successor(seek + 8, w->cand.len);
 			if (seekl == 0) {
 				rc = DD_ENOENT;
 				break;
 			}
 			rc = idx_cursor_seek(c, seek, 8 + seekl, &k, &v);
-		} else {
-			rc = idx_cursor_next(c, &k, &v);
 		}
 	}
 	if (rc == DD_ENOENT)
 		rc = DD_OK;
 out:
-	free(st);
+	if (w)
+		free(w->st);
+	free(w);
+	free(run.e);
 	idx_cursor_close(c);
 	idx_txn_abort(t);
 	return rc;
@@ -1286,14 +1427,107 @@ int seg_upload_list_parts(seg_store *s, const char *unit, dd_str key,
 	return rc;
 }
 
+/* One upload entry, decoded: key points into the txn's map. */
+typedef struct up_ent {
+	dd_str key;
+	char id[SEG_UPLOAD_ID_MAX + 1];
+	int64_t ctime_ns;
+} up_ent;
+
+/* Decodes the uploads entry (ck, cv) into e. DD_ECORRUPT. */
+static int up_decode(dd_str ck, dd_str cv, up_ent *e)
+{
+	dd_str fk;
+	size_t el, il;
+
+	if (ck.len < 8 || cv.len < OBJ_HDR_LEN)
+		return DD_ECORRUPT;
+	/* the encoded key's length follows from the full key's */
+	fk = obj_fullkey(cv.p, cv.len);
+	if (fk.len) {
+		e->key = fk;
+		el = UP_KEY_DIRECT + SEG_FP_LEN;
+	} else {
+		const char *nul = memchr(ck.p + 8, 0, ck.len - 8);
+
+		if (!nul)
+			return DD_ECORRUPT;
+		e->key = (dd_str){ck.p + 8, (size_t)(nul - ck.p - 8)};
+		el = e->key.len;
+	}
+	if (ck.len < 8 + el + 2 || ck.len - 9 - el > SEG_UPLOAD_ID_MAX)
+		return DD_ECORRUPT;
+	il = ck.len - 9 - el;
+	memcpy(e->id, ck.p + 9 + el, il);
+	e->id[il] = 0;
+	e->ctime_ns = (int64_t)get_u64((const uint8_t *)cv.p + 40);
+	return DD_OK;
+}
+
+static int up_ent_cmp(const void *a, const void *b)
+{
+	const up_ent *x = a, *y = b;
+	int c = bytes_cmp(x->key.p, x->key.len, y->key.p, y->key.len);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+/*
+ * Collects into *run (grown, caller frees) the uploads whose keys are at
+ * least UP_KEY_DIRECT bytes and share the first UP_KEY_DIRECT bytes with
+ * the one at (*ck, *cv): adjacent in LMDB, in hash order for long keys.
+ * Sorts them by key then id; leaves the cursor past them and returns its
+ * rc (DD_OK, DD_ENOENT), or DD_ETOOBIG past SEG_LIST_RUN_MAX, DD_ENOMEM,
+ * DD_ECORRUPT.
+ */
+static int up_run_collect(idx_cursor *c, dd_str *ck, dd_str *cv,
+			  up_ent **run, size_t *cap, size_t *n)
+{
+	uint8_t head[8 + UP_KEY_DIRECT];
+	up_ent e;
+	int rc;
+
+	memcpy(head, ck->p, sizeof(head));
+	*n = 0;
+	do {
+		if ((rc = up_decode(*ck, *cv, &e)) != DD_OK)
+			return rc;
+		if (e.key.len < UP_KEY_DIRECT)
+			break;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			up_ent *ne;
+
+			if (*n >= SEG_LIST_RUN_MAX)
+				return DD_ETOOBIG;
+			ne = realloc(*run, nc * sizeof(*ne));
+			if (!ne)
+				return DD_ENOMEM;
+			*run = ne;
+			*cap = nc;
+		}
+		(*run)[(*n)++] = e;
+		rc = idx_cursor_next(c, ck, cv);
+	} while (rc == DD_OK && ck->len > sizeof(head) &&
+		 memcmp(ck->p, head, sizeof(head)) == 0);
+	qsort(*run, *n, sizeof(**run), up_ent_cmp);
+	return rc;
+}
+
+/*
+ * Uploads are walked in LMDB order, except that a run of keys sharing
+ * their first UP_KEY_DIRECT bytes is collected and sorted (see
+ * up_run_collect), so the order is exact: by key bytes, then id.
+ */
 int seg_upload_list(seg_store *s, const char *unit, dd_str prefix,
 		    seg_upload_cb cb, void *ctx)
 {
 	uint8_t k[8 + SEG_KEY_MAX];
-	size_t ppl = DD_MIN(prefix.len, (size_t)UP_KEY_DIRECT);
+	size_t ppl = DD_MIN(prefix.len, (size_t)UP_KEY_DIRECT), cap = 0, n;
 	seg_unit_rec u;
 	idx_txn *t;
 	idx_cursor *c = NULL;
+	up_ent *run = NULL, e;
 	dd_str ck, cv;
 	int rc;
 
@@ -1308,49 +1542,36 @@ int seg_upload_list(seg_store *s, const char *unit, dd_str prefix,
 		memcpy(k + 8, prefix.p, ppl);
 	if ((rc = idx_cursor_open(t, IDX_DB_UPLOADS, &c)) != DD_OK)
 		goto out;
-	for (rc = idx_cursor_seek(c, k, 8 + ppl, &ck, &cv); rc == DD_OK;
-	     rc = idx_cursor_next(c, &ck, &cv)) {
-		char id[SEG_UPLOAD_ID_MAX + 1];
-		dd_str fk, key;
-		size_t el, il;
-
+	rc = idx_cursor_seek(c, k, 8 + ppl, &ck, &cv);
+	while (rc == DD_OK) {
 		if (ck.len < 8 + ppl || memcmp(ck.p, k, 8 + ppl) != 0)
 			break;
-		if (cv.len < OBJ_HDR_LEN) {
-			rc = DD_ECORRUPT;
+		if ((rc = up_decode(ck, cv, &e)) != DD_OK)
 			goto out;
-		}
-		/* the encoded key's length follows from the full key's */
-		fk = obj_fullkey(cv.p, cv.len);
-		if (fk.len) {
-			key = fk;
-			el = UP_KEY_DIRECT + SEG_FP_LEN;
-		} else {
-			const char *nul = memchr(ck.p + 8, 0, ck.len - 8);
+		if (e.key.len >= UP_KEY_DIRECT) {
+			int crc = up_run_collect(c, &ck, &cv, &run, &cap, &n);
 
-			if (!nul) {
-				rc = DD_ECORRUPT;
+			if (crc != DD_OK && crc != DD_ENOENT) {
+				rc = crc;
 				goto out;
 			}
-			key = (dd_str){ck.p + 8, (size_t)(nul - ck.p - 8)};
-			el = key.len;
-		}
-		if (ck.len < 8 + el + 2 || ck.len - 9 - el > SEG_UPLOAD_ID_MAX) {
-			rc = DD_ECORRUPT;
-			goto out;
-		}
-		il = ck.len - 9 - el;
-		memcpy(id, ck.p + 9 + el, il);
-		id[il] = 0;
-		if (!starts_with(key, prefix))
+			for (size_t i = 0; i < n; i++)
+				if (starts_with(run[i].key, prefix) &&
+				    (rc = cb(ctx, run[i].key, run[i].id,
+					     run[i].ctime_ns)) != 0)
+					goto out;
+			rc = crc;
 			continue;
-		if ((rc = cb(ctx, key, id,
-			     (int64_t)get_u64((const uint8_t *)cv.p + 40))) != 0)
+		}
+		if (starts_with(e.key, prefix) &&
+		    (rc = cb(ctx, e.key, e.id, e.ctime_ns)) != 0)
 			goto out;
+		rc = idx_cursor_next(c, &ck, &cv);
 	}
 	if (rc == DD_ENOENT || rc == DD_OK)
 		rc = DD_OK;
 out:
+	free(run);
 	idx_cursor_close(c);
 	idx_txn_abort(t);
 	return rc;

@@ -434,6 +434,9 @@ typedef struct seg_list_result {
  * with the prefix; with a delimiter, keys containing it after the prefix
  * roll up into one common prefix (prefix .. delimiter) reported once.
  * Multipart parts never appear. A nonzero cb return stops and is returned.
+ * Order is exact byte order for every key length: keys over 463 bytes
+ * sharing their first 463 bytes are collected and sorted in memory, up to
+ * 65536 of them; a bigger such run fails with DD_ETOOBIG.
  */
 int seg_list(seg_store *s, const char *unit, const seg_list_opts *o,
 	     seg_list_cb cb, void *ctx, seg_list_result *res) DD_WUR;
@@ -470,7 +473,11 @@ typedef int (*seg_part_cb)(void *ctx, const seg_part_info *p);
 int seg_upload_list_parts(seg_store *s, const char *unit, dd_str key,
 			  const char *upload_id, uint32_t after,
 			  seg_part_cb cb, void *ctx) DD_WUR;
-/* Calls cb per upload of unit whose key starts with prefix, by key then id. */
+/*
+ * Calls cb per upload of unit whose key starts with prefix, by key (exact
+ * byte order) then id. DD_ETOOBIG if more than 65536 uploads have keys of
+ * 300 bytes or more sharing their first 300 bytes (sorted in memory).
+ */
 typedef int (*seg_upload_cb)(void *ctx, dd_str key, const char *upload_id,
 			     int64_t ctime_ns);
 int seg_upload_list(seg_store *s, const char *unit, dd_str prefix,
