@@ -647,6 +647,7 @@ struct ingest_run {
 	double total_cpu_secs;          /* the same in CPU seconds */
 	double read_mbps;
 	double read_cpu_mbps;
+	double read_region_reads; /* regions decompressed by the read */
 	double open_secs;
 	double dup_reads_per_1000;      /* LMDB reads per 1000 chunks, dup */
 	double dup_chunks_dup_pct;      /* dup stream chunks deduplicated, % */
@@ -828,6 +829,7 @@ static int DD_WUR read_newest(const struct opts *o, const char *dir,
 	struct blob b;
 	char key[32];
 	struct stamp t0;
+	seg_stats st0, st1;
 	double wall = 0, cpu = 0;
 	int last = o->nfiles - 1;
 	int rc;
@@ -841,7 +843,11 @@ static int DD_WUR read_newest(const struct opts *o, const char *dir,
 	if ((rc = load_nth(o, last, &b)) != DD_OK)
 		return rc;
 	snprintf(key, sizeof(key), "gen%d", last);
-	if ((rc = get_object(*sp, key, &b, &wall, &cpu)) == DD_OK) {
+	seg_store_stats(*sp, &st0);
+	rc = get_object(*sp, key, &b, &wall, &cpu);
+	seg_store_stats(*sp, &st1);
+	r->read_region_reads = (double)(st1.region_reads - st0.region_reads);
+	if (rc == DD_OK) {
 		r->read_mbps = (double)b.len / MB / wall;
 		r->read_cpu_mbps = cpu > 0 ? (double)b.len / MB / cpu : 0;
 	}
@@ -928,6 +934,8 @@ static void print_ingest(const struct opts *o, struct ingest_run *runs, int n)
 		     logical_bytes / MB / runs[k_].total_cpu_secs);
 	PRINT_MEDIAN("read_newest_mbps", "%.1f", read_mbps);
 	PRINT_MEDIAN("read_newest_cpu_mbps", "%.1f", read_cpu_mbps);
+	PRINT_MEDIAN("read_newest_region_decompressions", "%.0f",
+		     read_region_reads);
 	PRINT_MEDIAN("store_reopen_secs", "%.3f", open_secs);
 	PRINT_MEDIAN("lmdb_reads_per_1000_chunks_dup", "%.2f",
 		     dup_reads_per_1000);

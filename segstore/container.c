@@ -470,40 +470,72 @@ out:
 void seg_rcache_init(seg_rcache *rc)
 {
 	memset(rc, 0, sizeof(*rc));
-	dd_buf_init(&rc->raw, (size_t)1 << 30);
+	rc->nslots = SEG_RCACHE_SLOTS;
+	for (int i = 0; i < SEG_RCACHE_SLOTS; i++)
+		dd_buf_init(&rc->slot[i].raw, (size_t)1 << 30);
 	dd_buf_init(&rc->disk, (size_t)1 << 30);
 	rc->fd = -1;
 }
 
 void seg_rcache_release(seg_rcache *rc)
 {
-	dd_buf_release(&rc->raw);
+	for (int i = 0; i < SEG_RCACHE_SLOTS; i++)
+		dd_buf_release(&rc->slot[i].raw);
 	dd_buf_release(&rc->disk);
 	if (rc->fd >= 0)
 		close(rc->fd);
 	rc->fd = -1;
+	rc->cur = NULL;
+}
+
+/* The slot to refill: an empty one, else the least recently used. */
+static seg_rslot *rcache_victim(seg_rcache *rc)
+{
+	seg_rslot *v = &rc->slot[0];
+
+	for (int i = 0; i < rc->nslots; i++) {
+		if (rc->slot[i].loc.ctr == 0)
+			return &rc->slot[i];
+		if (rc->slot[i].used < v->used)
+			v = &rc->slot[i];
+	}
+	return v;
+}
+
+/* Opens loc's container unless it is the one already open. */
+static int rcache_open(seg_store *s, const seg_loc *loc, seg_rcache *rc)
+{
+	char path[512];
+
+	if (rc->fd >= 0 && rc->fd_ctr == loc->ctr)
+		return DD_OK;
+	if (rc->fd >= 0)
+		close(rc->fd);
+	seg_ctr_path(s, loc->ctr, path, sizeof(path));
+	rc->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rc->fd < 0)
+		return errno == ENOENT ? DD_ECORRUPT : dd_rc_from_errno(errno);
+	rc->fd_ctr = loc->ctr;
+	return DD_OK;
 }
 
 int seg_region_read(seg_store *s, const seg_loc *loc, seg_rcache *rc)
 {
-	dd_buf *raw = &rc->raw, *disk = &rc->disk;
+	seg_rslot *slot = rcache_victim(rc);
+	dd_buf *raw = &slot->raw, *disk = &rc->disk;
 	seg_region_hdr h;
 	const uint8_t *p;
 	int rc2;
 
-	rc->loc.ctr = 0;
-	if (rc->fd < 0 || rc->fd_ctr != loc->ctr) {
-		char path[512];
-
-		if (rc->fd >= 0)
-			close(rc->fd);
-		seg_ctr_path(s, loc->ctr, path, sizeof(path));
-		rc->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (rc->fd < 0)
-			return errno == ENOENT ? DD_ECORRUPT
-					       : dd_rc_from_errno(errno);
-		rc->fd_ctr = loc->ctr;
-	}
+	rc->cur = NULL;
+	slot->loc.ctr = 0;
+	/* the same region must not sit in two slots */
+	for (int i = 0; i < rc->nslots; i++)
+		if (rc->slot[i].loc.ctr == loc->ctr &&
+		    rc->slot[i].loc.region_off == loc->region_off)
+			rc->slot[i].loc.ctr = 0;
+	if ((rc2 = rcache_open(s, loc, rc)) != DD_OK)
+		goto out;
 	dd_buf_reset(disk);
 	if ((rc2 = dd_buf_reserve(disk, loc->region_len)) != DD_OK ||
 	    (rc2 = dd_pread_all(rc->fd, disk->data, loc->region_len,
@@ -538,7 +570,10 @@ int seg_region_read(seg_store *s, const seg_loc *loc, seg_rcache *rc)
 		memcpy(raw->data, p + SEG_REGION_HDR_LEN, h.raw_len);
 	}
 	raw->len = h.raw_len;
-	rc->loc = *loc;
+	slot->loc = *loc;
+	slot->used = ++rc->tick;
+	rc->cur = slot;
+	SEG_STAT_ADD(s, region_reads, 1);
 	rc2 = DD_OK;
 out:
 	if (rc2 == DD_ECORRUPT)
@@ -546,6 +581,41 @@ out:
 		       (unsigned long long)loc->ctr,
 		       (unsigned long long)loc->region_off);
 	return rc2;
+}
+
+/* The slot of rc holding loc's region (marked used), or NULL. */
+static seg_rslot *rcache_find(seg_rcache *rc, const seg_loc *loc)
+{
+	for (int i = 0; i < rc->nslots; i++) {
+		seg_rslot *sl = &rc->slot[i];
+
+		if (sl->loc.ctr == loc->ctr &&
+		    sl->loc.region_off == loc->region_off &&
+		    sl->loc.region_len == loc->region_len) {
+			sl->used = ++rc->tick;
+			return sl;
+		}
+	}
+	return NULL;
+}
+
+int seg_region_get(seg_store *s, const seg_loc *loc, seg_rcache *rc,
+		   const seg_rslot **out)
+{
+	seg_rslot *sl = rcache_find(rc, loc);
+	int rc2;
+
+	*out = NULL;
+	if (!sl && rc->alt)
+		sl = rcache_find(rc->alt, loc);
+	if (sl) {
+		*out = sl;
+		return DD_OK;
+	}
+	if ((rc2 = seg_region_read(s, loc, rc)) != DD_OK)
+		return rc2;
+	*out = rc->cur;
+	return DD_OK;
 }
 
 int seg_ctr_rec_get(seg_store *s, idx_txn *t, uint64_t id, seg_ctr_rec *rec)

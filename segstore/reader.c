@@ -1,7 +1,8 @@
 /*
  * segstore/reader.c - reading objects: descend the recipe tree to the chunk
  * covering an offset (O(depth) with the open path cached), fetch the
- * chunk's region (cached: sequential reads decompress each region once).
+ * chunk's region (cached, LRU; recipe nodes in their own slots: sequential
+ * reads decompress each region once).
  * Also the recipe node parser (pure, fuzzed).
  */
 #include <stdlib.h>
@@ -9,6 +10,12 @@
 #include "segstore/seg_int.h"
 
 #define DEPTH 16
+/*
+ * Region cache slots per reader: SEG_RCACHE_SLOTS (8) for data chunks plus
+ * READER_NODE_SLOTS for recipe nodes, so at most 11 decompressed regions
+ * (~0.6 MiB each at the default 512 KiB regions: ~7 MiB) per open reader.
+ */
+#define READER_NODE_SLOTS 3
 
 typedef struct rnode {
 	uint8_t fp[SEG_FP_LEN];
@@ -24,7 +31,8 @@ struct seg_reader {
 	seg_locality lc;
 	rnode path[DEPTH];
 	dd_buf nodebuf, chunk;
-	seg_rcache rc;
+	seg_rcache rc;  /* data chunks' regions */
+	seg_rcache nrc; /* recipe nodes' regions: never evict data regions */
 	uint8_t chunk_fp[SEG_FP_LEN];
 	uint64_t chunk_start;
 	int chunk_valid;
@@ -68,6 +76,10 @@ int seg_reader_open(seg_store *s, const char *unit, dd_str key,
 		return DD_ENOMEM;
 	r->s = s;
 	seg_rcache_init(&r->rc);
+	seg_rcache_init(&r->nrc);
+	r->nrc.nslots = READER_NODE_SLOTS;
+	r->rc.alt = &r->nrc;
+	r->nrc.alt = &r->rc;
 	dd_buf_init(&r->nodebuf, (size_t)1 << 26);
 	dd_buf_init(&r->chunk, (size_t)1 << 27);
 	if ((rc = seg_stat_object(s, unit, key, &r->st)) != DD_OK) {
@@ -93,6 +105,7 @@ void seg_reader_free(seg_reader *r)
 	}
 	seg_locality_release(&r->lc);
 	seg_rcache_release(&r->rc);
+	seg_rcache_release(&r->nrc);
 	dd_buf_release(&r->nodebuf);
 	dd_buf_release(&r->chunk);
 	free(r);
@@ -116,7 +129,7 @@ static int node_load(seg_reader *r, int d, const uint8_t *fp, uint64_t span)
 			return DD_ENOMEM;
 	}
 	if ((rc = seg_chunk_fetch_any(r->s, &r->lc, fp, &r->nodebuf,
-				      &r->rc)) != DD_OK)
+				      &r->nrc)) != DD_OK)
 		return rc;
 	/* a recipe node is identity: check it whole */
 	seg_fingerprint(r->nodebuf.data, r->nodebuf.len, real);

@@ -114,6 +114,8 @@ typedef struct seg_stats {
 	uint64_t bytes_logical;   /* bytes written by writers */
 	uint64_t bytes_stored;    /* bytes appended to containers (compressed) */
 	uint64_t containers;      /* containers created */
+	uint64_t region_reads;    /* regions read, verified and decompressed
+				   * by readers and verify (cache misses) */
 } seg_stats;
 
 void seg_store_stats(seg_store *s, seg_stats *out);

@@ -119,23 +119,48 @@ int seg_ctr_write_trailer(seg_store *s, seg_ctr *c) DD_WUR;
 int seg_ctr_load_list(seg_store *s, uint64_t id, const seg_ctr_rec *rec,
 		      seg_fploc **out, size_t *n) DD_WUR;
 /*
- * Reads and verifies the region at loc; fills raw (grown as needed) with
- * the decompressed payload. DD_ECORRUPT on checksum mismatch.
+ * A reader's region cache: the last SEG_RCACHE_SLOTS decompressed regions
+ * (LRU), a reusable disk buffer and the open fd of the last container read
+ * (no malloc or open per region on sequential reads). Several slots keep a
+ * data region alive while recipe nodes (other regions) or deduplicated
+ * chunks of older generations (other containers) are fetched in between.
+ * Memory bound per cache: nslots x the largest region read (raw <=
+ * region_size + max chunk, ~0.6 MiB at the defaults) plus one stored
+ * region in disk. Only verified regions are ever cached.
  */
-/*
- * A reader's region cache: the last decompressed region, a reusable disk
- * buffer and the open fd of the last container read (no malloc or open per
- * region on sequential reads).
- */
+#define SEG_RCACHE_SLOTS 8
+typedef struct seg_rslot {
+	dd_buf raw;    /* decompressed, verified payload */
+	seg_loc loc;   /* region in raw; loc.ctr 0 = empty */
+	uint64_t used; /* LRU tick */
+} seg_rslot;
 typedef struct seg_rcache {
-	dd_buf raw, disk;
-	seg_loc loc; /* region in raw; loc.ctr 0 = none */
+	seg_rslot slot[SEG_RCACHE_SLOTS];
+	int nslots;     /* slots in use, <= SEG_RCACHE_SLOTS (init: all) */
+	/* another cache searched (never filled) on a miss: a reader's recipe
+	 * node cache and data cache see each other's regions. NULL = none */
+	struct seg_rcache *alt;
+	seg_rslot *cur; /* slot of the last region read/found; NULL = none */
+	dd_buf disk;
 	int fd;
 	uint64_t fd_ctr;
+	uint64_t tick;
 } seg_rcache;
 void seg_rcache_init(seg_rcache *rc);
 void seg_rcache_release(seg_rcache *rc);
+/*
+ * Reads and verifies (header, XXH3, zstd length) the region at loc into the
+ * least recently used slot, always from disk; sets rc->cur to it. On error
+ * rc->cur is NULL and that slot empty. DD_ECORRUPT on checksum mismatch.
+ */
 int seg_region_read(seg_store *s, const seg_loc *loc, seg_rcache *rc) DD_WUR;
+/*
+ * The slot holding loc's region: from rc, else rc->alt, else read into rc
+ * (seg_region_read). The slot stays valid until the next call on rc or
+ * rc->alt.
+ */
+int seg_region_get(seg_store *s, const seg_loc *loc, seg_rcache *rc,
+		   const seg_rslot **out) DD_WUR;
 
 int seg_ctr_rec_get(seg_store *s, idx_txn *t, uint64_t id,
 		    seg_ctr_rec *rec) DD_WUR;

@@ -587,6 +587,7 @@ int seg_lookup(seg_store *s, seg_locality *lc, const uint8_t *fp,
 int seg_chunk_fetch(seg_store *s, seg_locality *lc, const uint8_t *fp,
 		    uint32_t len, void *out, seg_rcache *rc)
 {
+	const seg_rslot *sl;
 	seg_loc loc;
 	int rc2;
 
@@ -594,14 +595,11 @@ int seg_chunk_fetch(seg_store *s, seg_locality *lc, const uint8_t *fp,
 		return rc2 == DD_ENOENT ? DD_ECORRUPT : rc2;
 	if (loc.chunk_len != len)
 		return DD_ECORRUPT;
-	if (rc->loc.ctr != loc.ctr || rc->loc.region_off != loc.region_off ||
-	    !rc->raw.data) {
-		if ((rc2 = seg_region_read(s, &loc, rc)) != DD_OK)
-			return rc2;
-	}
-	if ((uint64_t)loc.chunk_off + len > rc->raw.len)
+	if ((rc2 = seg_region_get(s, &loc, rc, &sl)) != DD_OK)
+		return rc2;
+	if ((uint64_t)loc.chunk_off + len > sl->raw.len)
 		return DD_ECORRUPT;
-	memcpy(out, rc->raw.data + loc.chunk_off, len);
+	memcpy(out, sl->raw.data + loc.chunk_off, len);
 	return DD_OK;
 }
 

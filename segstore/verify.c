@@ -57,12 +57,12 @@ static int verify_container(vctx *v, uint64_t id, const seg_ctr_rec *rec)
 	for (size_t i = 0; i < n && !stop; i++) {
 		const seg_loc *l = &list[i].loc;
 		uint8_t fp[SEG_FP_LEN];
+		const seg_rslot *cur = v->rc.cur;
 
-		if (i && l->region_off == list[i - 1].loc.region_off &&
-		    v->rc.loc.ctr == 0)
+		if (i && l->region_off == list[i - 1].loc.region_off && !cur)
 			continue; /* this region already failed: reported */
-		if (v->rc.loc.ctr != l->ctr ||
-		    v->rc.loc.region_off != l->region_off) {
+		if (!cur || cur->loc.ctr != l->ctr ||
+		    cur->loc.region_off != l->region_off) {
 			v->out->regions++;
 			rc = seg_region_read(v->s, l, &v->rc);
 			if (rc != DD_OK) {
@@ -78,7 +78,8 @@ static int verify_container(vctx *v, uint64_t id, const seg_ctr_rec *rec)
 		v->out->chunks++;
 		if (!v->deep)
 			continue;
-		seg_fingerprint(v->rc.raw.data + l->chunk_off, l->chunk_len, fp);
+		seg_fingerprint(v->rc.cur->raw.data + l->chunk_off, l->chunk_len,
+				fp);
 		if (memcmp(fp, list[i].fp, SEG_FP_LEN) != 0) {
 			snprintf(what, sizeof(what),
 				 "container %016llx chunk @%llu+%u",

@@ -573,6 +573,63 @@ static void test_params_recorded(void **state)
 /* A torn tail after the durable end and a container file no commit ever
  * referenced: recovery truncates the first, removes the second, and every
  * committed object still reads back. */
+/* Reads an object sequentially in pieces of `step` bytes; compares it with d
+ * and returns how many regions the read decompressed (seg_stats). */
+static uint64_t read_seq_regions(fx *f, const char *key, const uint8_t *d,
+				 size_t n, size_t step)
+{
+	seg_reader *r;
+	seg_stats a, b;
+	uint8_t *got = malloc(step);
+	size_t gn;
+
+	assert_non_null(got);
+	assert_int_equal(seg_reader_open(f->s, "u1", tst_key(key), &r), DD_OK);
+	seg_store_stats(f->s, &a);
+	for (size_t off = 0; off < n; off += gn) {
+		assert_int_equal(seg_reader_pread(r, got, step, off, &gn),
+				 DD_OK);
+		assert_int_equal(gn, DD_MIN(step, n - off));
+		assert_memory_equal(got, d + off, gn);
+	}
+	seg_store_stats(f->s, &b);
+	seg_reader_free(r);
+	free(got);
+	return b.region_reads - a.region_reads;
+}
+
+/* The reader's region cache: a sequential read of an object decompresses
+ * each region at most once, whatever the read size, although recipe nodes
+ * (metadata chunks, in other regions) are fetched between data chunks.
+ * Counts decompressions (seg_stats.region_reads); never timing. */
+static void test_sequential_read_decompresses_once(void **state)
+{
+	fx *f = *state;
+	size_t n = 6u << 20, steps[] = {1000, 4096, 65536, 1u << 20};
+	uint8_t *d = malloc(n);
+	seg_verify_report vr;
+	seg_stat st;
+
+	assert_non_null(d);
+	tst_fill(d, n, 42);
+	assert_int_equal(tst_put(f->s, "u1", "seq", d, n, &st), DD_OK);
+	/* the store holds only this object: verify counts its regions
+	 * (data and recipe nodes) */
+	assert_int_equal(seg_verify(f->s, 0, &vr, NULL, NULL), DD_OK);
+	assert_int_equal(vr.bad_regions, 0);
+	assert_true(vr.regions >= (n >> 17)); /* 128 KiB regions */
+	for (size_t i = 0; i < DD_ARRAY_LEN(steps); i++) {
+		uint64_t k = read_seq_regions(f, "seq", d, n, steps[i]);
+
+		print_message("step %zu: %llu region decompressions, %llu "
+			      "regions\n", steps[i], (unsigned long long)k,
+			      (unsigned long long)vr.regions);
+		assert_true(k >= n >> 17);
+		assert_true(k <= vr.regions);
+	}
+	free(d);
+}
+
 static void test_recovery_torn_tail(void **state)
 {
 	fx *f = *state;
@@ -656,6 +713,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_params_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_torn_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_format_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sequential_read_decompresses_once, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
