@@ -6,11 +6,39 @@ config files, no shared caches). The clients are the ones the project
 installs: Debian's awscli (v2, /usr/bin/aws, not whatever `aws` comes
 first on PATH), rclone, restic, s3cmd, and the AWS SDK for JavaScript v3
 pinned in tests/clients/js.
+
+It also holds a small SigV4 signer (s3_request) for requests no client
+sends on purpose (bad signatures, bad digests, anonymous requests), and
+the admin calls below.
+
+ASSUMED ADMIN INTERFACE (the S3 permission tests are written against it;
+dedupctl must implement exactly this):
+
+    bin/dedupctl --admin-url URL --access-key AK --secret-key SK --json user add NAME
+        creates user NAME with a new key pair; exit 0; prints one JSON object
+        on stdout with at least {"user": NAME, "access_key": "...",
+        "secret_key": "..."} (the secret is only ever shown here).
+    bin/dedupctl --admin-url URL --access-key AK --secret-key SK --json grant USER BUCKET
+        grants USER read/write/list on BUCKET (an existing bucket = storage
+        unit); exit 0; prints a JSON object (content not checked).
+
+URL is d.admin_url, AK/SK the root credentials. Options come before the
+subcommand. A user holds no bucket until granted one; a granted user can
+list, read, write and delete objects of that bucket and nothing else
+(other buckets answer 403 AccessDenied).
 """
+import base64
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
 import os
 import subprocess
+import urllib.parse
+import xml.etree.ElementTree as ET
 
-from harness import ROOT
+from harness import ROOT, bin_path
 
 AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"
 JS_DIR = os.path.join(ROOT, "tests", "clients", "js")
@@ -100,3 +128,132 @@ def node(d, script, *args, timeout=600, env=None):
     return subprocess.run(["node", os.path.join(JS_DIR, script)] + list(args),
                           env=e, capture_output=True, text=True,
                           timeout=timeout, cwd=JS_DIR)
+
+
+# -- admin (assumed interface, see the module docstring) ----------------------
+def dedupctl(d, *args, timeout=60):
+    """Runs bin/dedupctl against d's admin listener as root, --json;
+    returns the parsed JSON output. Raises AssertionError on failure."""
+    cmd = [bin_path("dedupctl"), "--admin-url", d.admin_url,
+           "--access-key", d.access_key, "--secret-key", d.secret_key,
+           "--json"] + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise AssertionError("dedupctl %s failed (%d): %s%s" % (
+            " ".join(args), p.returncode, p.stdout, p.stderr))
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        raise AssertionError("dedupctl %s: output is not JSON: %r"
+                             % (" ".join(args), p.stdout))
+
+
+def admin_create_user(d, name):
+    """Creates S3 user `name`; returns (access_key, secret_key)."""
+    out = dedupctl(d, "user", "add", name)
+    ak, sk = out.get("access_key"), out.get("secret_key")
+    if not ak or not sk:
+        raise AssertionError("dedupctl user add: no access_key/secret_key in %r" % out)
+    return ak, sk
+
+
+def admin_grant(d, user, bucket):
+    """Grants `user` access to `bucket`; returns dedupctl's JSON output."""
+    return dedupctl(d, "grant", user, bucket)
+
+
+# -- raw SigV4 requests --------------------------------------------------------
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def _uri_encode(s, keep_slash):
+    safe = "-_.~" + ("/" if keep_slash else "")
+    return urllib.parse.quote(s, safe=safe)
+
+
+def _hmac(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+
+def sigv4_headers(method, host, path, query, headers, payload_hash,
+                  access_key, secret_key, region="us-east-1", now=None):
+    """Returns headers (a new dict) with x-amz-date, x-amz-content-sha256
+    and Authorization for an AWS SigV4 request. path is the raw,
+    unencoded key path ("/bucket/key"); query a list of (name, value)."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    day = amz_date[:8]
+    h = {k.lower(): str(v).strip() for k, v in headers.items()}
+    h["host"] = host
+    h["x-amz-date"] = amz_date
+    h["x-amz-content-sha256"] = payload_hash
+    signed = sorted(h)
+    canon_query = "&".join("%s=%s" % (_uri_encode(k, False), _uri_encode(v, False))
+                           for k, v in sorted(query))
+    canon = "\n".join([method, _uri_encode(path, True), canon_query,
+                       "".join("%s:%s\n" % (k, h[k]) for k in signed),
+                       ";".join(signed), payload_hash])
+    scope = "%s/%s/s3/aws4_request" % (day, region)
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                     hashlib.sha256(canon.encode()).hexdigest()])
+    key = _hmac(_hmac(_hmac(_hmac(("AWS4" + secret_key).encode(), day), region),
+                      "s3"), "aws4_request")
+    sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    h["authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, "
+                          "Signature=%s" % (access_key, scope, ";".join(signed), sig))
+    return h
+
+
+class S3Response:
+    """status, headers (lower-case names), body bytes, and the parsed
+    <Error><Code> if the body is an S3 error document (else None)."""
+
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+        self.code = self.message = None
+        if body.lstrip().startswith(b"<"):
+            try:
+                root = ET.fromstring(body)
+            except ET.ParseError:
+                return
+            if root.tag == "Error":
+                self.code = root.findtext("Code")
+                self.message = root.findtext("Message")
+
+    def __repr__(self):
+        return "S3Response(%d, code=%r, body=%r)" % (self.status, self.code, self.body[:300])
+
+
+def s3_request(d, method, path, query=(), headers=None, body=b"",
+               access_key=None, secret_key=None, sign=True,
+               payload_hash=None, now=None, timeout=60):
+    """Sends one request to d's S3 listener; returns an S3Response.
+
+    path is unencoded ("/bucket/key with space"); query a list of (k, v)
+    pairs. sign=False sends it anonymously. payload_hash defaults to the
+    body's SHA-256 (pass "UNSIGNED-PAYLOAD" or a wrong value on purpose)."""
+    host = "%s:%d" % d.addrs["s3"]
+    headers = dict(headers or {})
+    if payload_hash is None:
+        payload_hash = hashlib.sha256(body).hexdigest()
+    if sign:
+        headers = sigv4_headers(method, host, path, list(query), headers, payload_hash,
+                                access_key or d.access_key, secret_key or d.secret_key,
+                                now=now)
+    url = _uri_encode(path, True)
+    if query:
+        url += "?" + "&".join("%s=%s" % (_uri_encode(k, False), _uri_encode(v, False))
+                              for k, v in query)
+    conn = http.client.HTTPConnection(*d.addrs["s3"], timeout=timeout)
+    try:
+        conn.request(method, url, body=body if body or method in ("PUT", "POST") else None,
+                     headers=headers)
+        r = conn.getresponse()
+        data = r.read()
+        return S3Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+def b64md5(data):
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
