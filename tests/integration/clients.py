@@ -34,9 +34,12 @@ import hmac
 import http.client
 import json
 import os
+import random
+import re
 import subprocess
 import urllib.parse
 import xml.etree.ElementTree as ET
+import zlib
 
 import unittest
 
@@ -312,3 +315,111 @@ class SharedDedupdCase(unittest.TestCase):
                 cls.d.stop()
         finally:
             cls.d.cleanup()
+
+
+def put_object(d, bucket, key, data, headers=None, **kw):
+    """Signed single PUT (setup for tests of other calls); asserts 200."""
+    r = s3_request(d, "PUT", "/%s/%s" % (bucket, key), headers=headers, body=data, **kw)
+    if r.status != 200:
+        raise AssertionError("PUT %s/%s: %r" % (bucket, key, r))
+    return r
+
+
+def list_keys(d, bucket, prefix="", **kw):
+    """All keys under prefix (ListObjectsV2, following continuation
+    tokens); asserts 200 on every page."""
+    keys, token = [], None
+    for _ in range(10000):
+        q = [("list-type", "2"), ("prefix", prefix)]
+        if token:
+            q.append(("continuation-token", token))
+        r = s3_request(d, "GET", "/" + bucket, query=q, **kw)
+        if r.status != 200:
+            raise AssertionError("ListObjectsV2 %s: %r" % (bucket, r))
+        root = ET.fromstring(r.body)
+        pre = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+        keys += [c.findtext(pre + "Key") for c in root.findall(pre + "Contents")]
+        if root.findtext(pre + "IsTruncated") != "true":
+            return keys
+        token = root.findtext(pre + "NextContinuationToken")
+        if not token:
+            raise AssertionError("IsTruncated without NextContinuationToken")
+    raise AssertionError("listing of %s does not end" % bucket)
+
+
+# -- deterministic test data -----------------------------------------------------
+def data_of(size, seed):
+    """size pseudo-random bytes, the same for the same (size, seed); no
+    internal repetition, so an offset error in a read cannot go unseen."""
+    return random.Random("dedupd-%s" % (seed,)).randbytes(size)
+
+
+def md5hex(b):
+    return hashlib.md5(b).hexdigest()
+
+
+def multipart_etag(parts):
+    """S3's ETag of a multipart object: MD5 of the parts' MD5s, "-N"."""
+    return '"%s-%d"' % (hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest(),
+                        len(parts))
+
+
+def crc32_b64(b):
+    """x-amz-checksum-crc32 value: big-endian CRC32, base64."""
+    return base64.b64encode(zlib.crc32(b).to_bytes(4, "big")).decode()
+
+
+ERR_RE = re.compile(r"An error occurred \(([^)]+)\)")
+
+
+class AwsCliCase(SharedDedupdCase):
+    """Helpers for tests driving the aws CLI against cls.d."""
+
+    def write(self, name, data):
+        path = os.path.join(self.d.tmp, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def read(self, path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def cli(self, *args, timeout=300):
+        p = aws(self.d, *args, timeout=timeout)
+        self.assertEqual(p.returncode, 0, "aws %s failed:\n%s%s" % (" ".join(args), p.stdout, p.stderr))
+        return p.stdout
+
+    def api(self, *args):
+        out = self.cli("s3api", *args)
+        return json.loads(out) if out.strip() else {}
+
+    def api_error(self, *args):
+        """Runs an s3api call that must fail; returns the S3 error code."""
+        p = aws(self.d, "s3api", *args)
+        self.assertNotEqual(p.returncode, 0, "aws s3api %s succeeded:\n%s" % (" ".join(args), p.stdout))
+        m = ERR_RE.search(p.stderr)
+        self.assertIsNotNone(m, "no S3 error in: %s" % p.stderr)
+        return m.group(1)
+
+    def mb(self, bucket):
+        self.assertIn("make_bucket: %s" % bucket, self.cli("s3", "mb", "s3://" + bucket))
+
+    def put(self, bucket, key, data, *extra):
+        path = self.write("put-" + md5hex(key.encode()), data)
+        return self.api("put-object", "--bucket", bucket, "--key", key, "--body", path, *extra)
+
+    def get(self, bucket, key, *extra):
+        out = os.path.join(self.d.tmp, "get-" + md5hex((bucket + key + repr(extra)).encode()))
+        meta = self.api("get-object", "--bucket", bucket, "--key", key, *extra, out)
+        data = self.read(out)
+        os.unlink(out)
+        return meta, data
+
+    def keys(self, bucket, prefix=""):
+        return list_keys(self.d, bucket, prefix)
+
+    def put_raw(self, bucket, key, data):
+        """Setup PUT without the CLI (each aws run costs a second)."""
+        return put_object(self.d, bucket, key, data)
