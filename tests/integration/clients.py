@@ -157,6 +157,9 @@ def node(d, script, *args, timeout=600, env=None):
 def dedupctl(d, *args, timeout=60):
     """Runs bin/dedupctl against d's admin listener as root, --json;
     returns the parsed JSON output. Raises AssertionError on failure."""
+    if not os.access(bin_path("dedupctl"), os.X_OK):
+        raise AssertionError("%s is missing: the S3 user/grant tests need the admin CLI "
+                             "described at the top of clients.py" % bin_path("dedupctl"))
     cmd = [bin_path("dedupctl"), "--admin-url", d.admin_url,
            "--access-key", d.access_key, "--secret-key", d.secret_key,
            "--json"] + list(args)
