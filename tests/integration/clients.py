@@ -90,14 +90,21 @@ def rclone_config(d, name="dd", access_key=None, secret_key=None):
                      d.s3_url))
 
 
+def _env_without_aws():
+    """os.environ less AWS_* (e.g. a host's AWS_CA_BUNDLE, which makes
+    rclone's SDK fail on plain HTTP, or stray credentials)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
 def rclone(d, *args, timeout=300):
     conf = rclone_config(d)
     return subprocess.run(["rclone", "--config", conf] + list(args),
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          env=_env_without_aws())
 
 
 def restic_env(d, bucket, password="dedupd-test"):
-    env = dict(os.environ)
+    env = _env_without_aws()
     env.update(RESTIC_REPOSITORY="s3:%s/%s" % (d.s3_url, bucket),
                RESTIC_PASSWORD=password, AWS_ACCESS_KEY_ID=d.access_key,
                AWS_SECRET_ACCESS_KEY=d.secret_key,
@@ -426,3 +433,40 @@ class AwsCliCase(SharedDedupdCase):
     def put_raw(self, bucket, key, data):
         """Setup PUT without the CLI (each aws run costs a second)."""
         return put_object(self.d, bucket, key, data)
+
+
+def make_tree(root, seed, big=0):
+    """Writes a tree of files under root whose contents share long runs
+    (whole duplicate files, common prefixes, a shared 300 KB block), with
+    an empty file, a space and a non-ASCII name; plus one file of `big`
+    bytes when big > 0. Returns {relative path: bytes}."""
+    shared = data_of(300000, "shared-%s" % seed)
+    files = {}
+    for i in range(14):
+        rel = ["a.txt", "b/c.txt", "b/d/e.bin", "b/d/f.bin", "g/h/i/j.dat", "k l/m.bin",
+               "ü/ñ.txt"][i % 7].replace(".", "%d." % i)
+        if i % 4 == 0:
+            files[rel] = shared
+        else:
+            files[rel] = shared[:1000 * i] + data_of(5000 * i, "%s-%d" % (seed, i))
+    files["copy/of-b1.txt"] = files["b/c1.txt"]
+    files["empty"] = b""
+    if big:
+        files["big/large.bin"] = data_of(big, "big-%s" % seed)
+    for rel, data in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    return files
+
+
+def read_tree(root):
+    """{relative path: bytes} of every file under root."""
+    out = {}
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            full = os.path.join(dirpath, n)
+            with open(full, "rb") as f:
+                out[os.path.relpath(full, root)] = f.read()
+    return out
