@@ -308,10 +308,11 @@ class SharedDedupdCase(unittest.TestCase):
     dedupd does not exit cleanly."""
     dedupd_config = None
     dedupd_args = ()
+    dedupd_env = None
 
     @classmethod
     def setUpClass(cls):
-        cls.d = Dedupd(args=cls.dedupd_args, config=cls.dedupd_config)
+        cls.d = Dedupd(args=cls.dedupd_args, config=cls.dedupd_config, env=cls.dedupd_env)
         try:
             cls.d.start()
         except BaseException:
