@@ -26,6 +26,7 @@ class CountingResult(unittest.TextTestResult):
 def run_one_file(path, pattern):
     """Child mode: runs one file, prints a JSON count line last."""
     sys.path.insert(0, HERE)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     loader = unittest.TestLoader()
     if pattern:
         loader.testNamePatterns = ["*%s*" % pattern]
