@@ -56,7 +56,7 @@ def main():
     bad = []
     for f in files:
         t0 = time.time()
-        cmd = [sys.executable, os.path.abspath(__file__), "--child", f]
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", os.path.abspath(f)]
         if a.pattern:
             cmd += ["-k", a.pattern]
         try:
