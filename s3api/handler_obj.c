@@ -116,10 +116,31 @@ static int writer_err(int rc)
 	return rc == DD_ENOENT ? S3E_NO_SUCH_BUCKET : s3_err_from_rc(rc);
 }
 
+/*
+ * Refuses from the headers alone a body over S3_MAX_PUT_SIZE
+ * (Content-Length or x-amz-decoded-content-length), so nothing is read
+ * (with Expect: 100-continue the client sends no body). S3 error.
+ */
+static int size_check(s3_ex *x)
+{
+	static const char *const names[] = {"content-length",
+					    "x-amz-decoded-content-length"};
+	uint64_t n;
+	dd_str v;
+
+	for (size_t i = 0; i < DD_ARRAY_LEN(names); i++)
+		if (s3_req_header(&x->req, names[i], &v) &&
+		    dd_str_to_u64(v, &n) == DD_OK && n > S3_MAX_PUT_SIZE)
+			return S3E_ENTITY_TOO_LARGE;
+	return S3_OK;
+}
+
 int hx_put_begin(s3_ex *x)
 {
 	int e = hx_object_access(x), rc;
 
+	if (e == S3_OK)
+		e = size_check(x);
 	if (e == S3_OK)
 		e = attrs_build(x);
 	if (e == S3_OK) {
@@ -182,7 +203,9 @@ static int attrs_headers(s3_ex *x, const seg_stat *st, int with_cksum)
 		name[colon - p] = '\0';
 		if (strcmp(name, "content-type") == 0)
 			have_ct = 1;
-		if (with_cksum || strncmp(name, "x-amz-checksum-", 15) != 0)
+		/* The algorithm line is the upload's, not a response header. */
+		if (strcmp(name, "x-amz-checksum-algorithm") != 0 &&
+		    (with_cksum || strncmp(name, "x-amz-checksum-", 15) != 0))
 			rc = hx_hdr(x, name, (dd_str){colon + 1,
 						      (size_t)(nl - colon - 1)});
 		p = nl + 1;
@@ -341,6 +364,27 @@ static int upload_err(int rc)
 	return rc == DD_ENOENT ? S3E_NO_SUCH_UPLOAD : s3_err_from_rc(rc);
 }
 
+/*
+ * x-amz-checksum-algorithm of CreateMultipartUpload: recorded in the
+ * upload's attrs (a line attrs_headers never returns) and echoed as a
+ * response header. S3 error (InvalidArgument for an unknown algorithm).
+ */
+static int mpu_cksum_alg(s3_ex *x)
+{
+	dd_str v;
+	int alg;
+
+	if (!s3_req_header(&x->req, "x-amz-checksum-algorithm", &v))
+		return S3_OK;
+	if ((alg = s3_cksum_alg_parse(v)) == S3_CK_NONE)
+		return S3E_INVALID_ARGUMENT;
+	if (attr_line(&x->attrs, "x-amz-checksum-algorithm",
+		      dd_str_c(s3_cksum_name(alg))) != DD_OK ||
+	    hx_hdr_c(x, "x-amz-checksum-algorithm", s3_cksum_name(alg)) != DD_OK)
+		return S3E_INTERNAL_ERROR;
+	return S3_OK;
+}
+
 int hx_create_mpu(s3_ex *x)
 {
 	uint8_t rnd[HX_UPLOAD_ID_LEN / 2];
@@ -349,6 +393,8 @@ int hx_create_mpu(s3_ex *x)
 
 	if (e == S3_OK)
 		e = attrs_build(x);
+	if (e == S3_OK)
+		e = mpu_cksum_alg(x);
 	if (e == S3_OK && dd_random_bytes(rnd, sizeof(rnd)) != DD_OK)
 		e = S3E_INTERNAL_ERROR;
 	if (e == S3_OK) {
@@ -388,6 +434,8 @@ int hx_upload_part_begin(s3_ex *x)
 
 	if (e == S3_OK)
 		e = upload_id_get(x);
+	if (e == S3_OK)
+		e = size_check(x);
 	if (e == S3_OK && (!pn || dd_str_to_u64(pn->value, &n) != DD_OK ||
 			   n < 1 || n > SEG_PART_MAX))
 		e = S3E_INVALID_ARGUMENT;
