@@ -304,6 +304,8 @@ static int dispatch(s3_ex *x)
 	case S3_OP_UPLOAD_PART: return hx_upload_part_begin(x);
 	case S3_OP_COMPLETE_MPU: return hx_complete_begin(x);
 	case S3_OP_ABORT_MPU: hx_abort_mpu(x); break;
+	case S3_OP_LIST_PARTS: hx_list_parts(x); break;
+	case S3_OP_LIST_UPLOADS: hx_list_uploads(x); break;
 	case S3_OP_COPY_OBJECT: hx_copy_object(x); break;
 	case S3_OP_DELETE_OBJECTS: return hx_delete_objects_begin(x);
 	default: hx_err(x, S3E_NOT_IMPLEMENTED); break;

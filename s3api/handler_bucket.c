@@ -320,3 +320,110 @@ void hx_list_objects(s3_ex *x)
 	}
 	hx_xml(x, 200);
 }
+
+/* ListMultipartUploads rows (at most max + 1) past the markers. */
+struct upload_rows {
+	s3_ex *x;
+	dd_str key_marker, id_marker;
+	s3_xml_upload *ups;
+	size_t n, max;
+};
+
+/* 1 when (key, id) comes after the markers, in the store's listing order. */
+static int upload_after(const struct upload_rows *l, dd_str key, dd_str id)
+{
+	size_t m = DD_MIN(key.len, l->key_marker.len);
+	int c = m ? memcmp(key.p, l->key_marker.p, m) : 0;
+
+	if (c == 0)
+		c = key.len < l->key_marker.len ? -1 : key.len > l->key_marker.len;
+	if (c != 0 || !l->key_marker.len)
+		return c > 0 || !l->key_marker.len;
+	/* Same key: only ids after upload-id-marker (none without one). */
+	if (!l->id_marker.len)
+		return 0;
+	m = DD_MIN(id.len, l->id_marker.len);
+	c = memcmp(id.p, l->id_marker.p, m);
+	if (c == 0)
+		c = id.len < l->id_marker.len ? -1 : id.len > l->id_marker.len;
+	return c > 0;
+}
+
+static int upload_row(void *ctx, dd_str key, const char *upload_id,
+		      int64_t ctime_ns)
+{
+	struct upload_rows *l = ctx;
+	dd_str id = dd_str_c(upload_id);
+	s3_xml_upload *u;
+	char *k, *i;
+
+	if (!upload_after(l, key, id))
+		return 0;
+	if (l->n == l->max + 1)
+		return -1; /* enough: stop (not a dd_rc) */
+	k = dd_arena_strndup(l->x->arena, key.len ? key.p : "", key.len);
+	i = dd_arena_strndup(l->x->arena, upload_id, id.len);
+	if (!k || !i)
+		return DD_ENOMEM;
+	u = &l->ups[l->n++];
+	u->key = (dd_str){k, key.len};
+	u->upload_id = (dd_str){i, id.len};
+	u->initiated_ms = ctime_ns / 1000000;
+	return 0;
+}
+
+/*
+ * ListMultipartUploads: prefix, key-marker / upload-id-marker paging,
+ * max-uploads. delimiter is not supported (NotImplemented).
+ */
+void hx_list_uploads(s3_ex *x)
+{
+	struct upload_rows l;
+	s3_xml_uploads_list xl;
+	s3_list_params lp;
+	int e = hx_bucket_access(x), rc;
+
+	memset(&l, 0, sizeof(l));
+	if (e == S3_OK)
+		e = s3_list_params_parse(&x->t, &lp);
+	if (e == S3_OK && lp.delimiter.len)
+		e = S3E_NOT_IMPLEMENTED;
+	if (e == S3_OK) {
+		l.x = x;
+		l.key_marker = lp.marker;
+		l.id_marker = lp.upload_id_marker;
+		l.max = lp.max_keys;
+		l.ups = dd_arena_alloc(x->arena, (l.max + 1) * sizeof(*l.ups));
+		if (!l.ups)
+			e = S3E_INTERNAL_ERROR;
+	}
+	if (e == S3_OK) {
+		rc = seg_upload_list(x->srv->store, x->bucket, lp.prefix,
+				     upload_row, &l);
+		if (rc != DD_OK && rc != -1)
+			e = s3_err_from_rc(rc);
+	}
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	memset(&xl, 0, sizeof(xl));
+	xl.bucket = dd_str_c(x->bucket);
+	xl.prefix = lp.prefix;
+	xl.key_marker = lp.marker;
+	xl.upload_id_marker = lp.upload_id_marker;
+	xl.max_uploads = lp.max_keys;
+	xl.url_encode = lp.url_encode;
+	xl.truncated = l.n > l.max;
+	xl.nuploads = xl.truncated ? l.max : l.n;
+	xl.uploads = l.ups;
+	if (xl.truncated && xl.nuploads) {
+		xl.next_key_marker = l.ups[xl.nuploads - 1].key;
+		xl.next_upload_id_marker = l.ups[xl.nuploads - 1].upload_id;
+	}
+	if (s3_xml_list_uploads(&x->out, &xl) != DD_OK) {
+		hx_err(x, S3E_INTERNAL_ERROR);
+		return;
+	}
+	hx_xml(x, 200);
+}

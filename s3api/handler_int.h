@@ -88,6 +88,7 @@ void hx_head_bucket(s3_ex *x);
 void hx_delete_bucket(s3_ex *x);
 void hx_bucket_location(s3_ex *x);
 void hx_list_objects(s3_ex *x);
+void hx_list_uploads(s3_ex *x);
 
 /* Object operations (handler_obj.c). *_begin return enum s3_ex_next. */
 int hx_put_begin(s3_ex *x);
@@ -100,6 +101,7 @@ void hx_upload_part_end(s3_ex *x);
 int hx_complete_begin(s3_ex *x);
 void hx_complete_end(s3_ex *x);
 void hx_abort_mpu(s3_ex *x);
+void hx_list_parts(s3_ex *x);
 void hx_copy_object(s3_ex *x);
 int hx_delete_objects_begin(s3_ex *x);
 void hx_delete_objects_end(s3_ex *x);

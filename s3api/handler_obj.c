@@ -116,10 +116,31 @@ static int writer_err(int rc)
 	return rc == DD_ENOENT ? S3E_NO_SUCH_BUCKET : s3_err_from_rc(rc);
 }
 
+/*
+ * Refuses from the headers alone a body over S3_MAX_PUT_SIZE
+ * (Content-Length or x-amz-decoded-content-length), so nothing is read
+ * (with Expect: 100-continue the client sends no body). S3 error.
+ */
+static int size_check(s3_ex *x)
+{
+	static const char *const names[] = {"content-length",
+					    "x-amz-decoded-content-length"};
+	uint64_t n;
+	dd_str v;
+
+	for (size_t i = 0; i < DD_ARRAY_LEN(names); i++)
+		if (s3_req_header(&x->req, names[i], &v) &&
+		    dd_str_to_u64(v, &n) == DD_OK && n > S3_MAX_PUT_SIZE)
+			return S3E_ENTITY_TOO_LARGE;
+	return S3_OK;
+}
+
 int hx_put_begin(s3_ex *x)
 {
 	int e = hx_object_access(x), rc;
 
+	if (e == S3_OK)
+		e = size_check(x);
 	if (e == S3_OK)
 		e = attrs_build(x);
 	if (e == S3_OK) {
@@ -182,7 +203,9 @@ static int attrs_headers(s3_ex *x, const seg_stat *st, int with_cksum)
 		name[colon - p] = '\0';
 		if (strcmp(name, "content-type") == 0)
 			have_ct = 1;
-		if (with_cksum || strncmp(name, "x-amz-checksum-", 15) != 0)
+		/* The algorithm line is the upload's, not a response header. */
+		if (strcmp(name, "x-amz-checksum-algorithm") != 0 &&
+		    (with_cksum || strncmp(name, "x-amz-checksum-", 15) != 0))
 			rc = hx_hdr(x, name, (dd_str){colon + 1,
 						      (size_t)(nl - colon - 1)});
 		p = nl + 1;
@@ -341,6 +364,27 @@ static int upload_err(int rc)
 	return rc == DD_ENOENT ? S3E_NO_SUCH_UPLOAD : s3_err_from_rc(rc);
 }
 
+/*
+ * x-amz-checksum-algorithm of CreateMultipartUpload: recorded in the
+ * upload's attrs (a line attrs_headers never returns) and echoed as a
+ * response header. S3 error (InvalidArgument for an unknown algorithm).
+ */
+static int mpu_cksum_alg(s3_ex *x)
+{
+	dd_str v;
+	int alg;
+
+	if (!s3_req_header(&x->req, "x-amz-checksum-algorithm", &v))
+		return S3_OK;
+	if ((alg = s3_cksum_alg_parse(v)) == S3_CK_NONE)
+		return S3E_INVALID_ARGUMENT;
+	if (attr_line(&x->attrs, "x-amz-checksum-algorithm",
+		      dd_str_c(s3_cksum_name(alg))) != DD_OK ||
+	    hx_hdr_c(x, "x-amz-checksum-algorithm", s3_cksum_name(alg)) != DD_OK)
+		return S3E_INTERNAL_ERROR;
+	return S3_OK;
+}
+
 int hx_create_mpu(s3_ex *x)
 {
 	uint8_t rnd[HX_UPLOAD_ID_LEN / 2];
@@ -349,6 +393,8 @@ int hx_create_mpu(s3_ex *x)
 
 	if (e == S3_OK)
 		e = attrs_build(x);
+	if (e == S3_OK)
+		e = mpu_cksum_alg(x);
 	if (e == S3_OK && dd_random_bytes(rnd, sizeof(rnd)) != DD_OK)
 		e = S3E_INTERNAL_ERROR;
 	if (e == S3_OK) {
@@ -388,6 +434,8 @@ int hx_upload_part_begin(s3_ex *x)
 
 	if (e == S3_OK)
 		e = upload_id_get(x);
+	if (e == S3_OK)
+		e = size_check(x);
 	if (e == S3_OK && (!pn || dd_str_to_u64(pn->value, &n) != DD_OK ||
 			   n < 1 || n > SEG_PART_MAX))
 		e = S3E_INVALID_ARGUMENT;
@@ -413,9 +461,30 @@ int hx_upload_part_begin(s3_ex *x)
 	return S3_EX_BODY;
 }
 
+/*
+ * The part's verified checksum (if the client sent one) as the blob the
+ * store keeps with the part: one algorithm byte, then the raw digest.
+ * Returns the blob length (0: none).
+ */
+static size_t part_cksum_blob(s3_ex *x, uint8_t out[1 + S3_CK_MAX_LEN])
+{
+	s3_cksum_value v;
+
+	for (int alg = S3_CK_CRC32; alg < S3_CK_COUNT; alg++) {
+		if (!s3_body_checksum(x->body, alg, &v) || v.len > S3_CK_MAX_LEN)
+			continue;
+		out[0] = (uint8_t)alg;
+		memcpy(out + 1, v.digest, v.len);
+		return 1 + v.len;
+	}
+	return 0;
+}
+
 void hx_upload_part_end(s3_ex *x)
 {
 	char etag[33];
+	uint8_t ck[1 + S3_CK_MAX_LEN];
+	size_t cklen = part_cksum_blob(x, ck);
 	seg_ref ref;
 	int rc;
 
@@ -429,7 +498,7 @@ void hx_upload_part_end(s3_ex *x)
 	if (rc == DD_OK)
 		rc = seg_upload_put_part(x->srv->store, x->bucket, x->t.key,
 					 x->upload_id, x->part, &ref, etag,
-					 NULL, 0);
+					 ck, cklen);
 	if (rc != DD_OK) {
 		hx_err(x, upload_err(rc));
 		return;
@@ -570,6 +639,103 @@ void hx_abort_mpu(s3_ex *x)
 		return;
 	}
 	hx_empty(x, 204);
+}
+
+/* ListParts rows collected from the store (at most max + 1). */
+struct parts_rows {
+	s3_ex *x;
+	s3_xml_part *parts;
+	size_t n, max;
+};
+
+static int parts_row(void *ctx, const seg_part_info *p)
+{
+	struct parts_rows *l = ctx;
+	s3_xml_part *r;
+	char *etag;
+
+	if (l->n == l->max + 1)
+		return -1; /* enough: stop (not a dd_rc) */
+	r = &l->parts[l->n];
+	etag = dd_arena_strndup(l->x->arena, p->etag, strlen(p->etag));
+	if (!etag)
+		return DD_ENOMEM;
+	memset(r, 0, sizeof(*r));
+	r->number = p->number;
+	r->mtime_ms = p->mtime_ns / 1000000;
+	r->etag = dd_str_c(etag);
+	r->size = p->ref.size;
+	/* Blob from part_cksum_blob: algorithm byte + digest. */
+	if (p->cksum_len > 1 && p->cksum[0] > S3_CK_NONE &&
+	    p->cksum[0] < S3_CK_COUNT &&
+	    p->cksum_len - 1 == s3_cksum_len(p->cksum[0])) {
+		r->cksum.alg = p->cksum[0];
+		r->cksum.len = p->cksum_len - 1;
+		memcpy(r->cksum.digest, p->cksum + 1, r->cksum.len);
+	}
+	l->n++;
+	return 0;
+}
+
+/* A paging number parameter (absent: dflt). S3 error. */
+static int num_param(s3_ex *x, const char *name, uint64_t dflt, uint64_t *out)
+{
+	const s3_param *p = s3_param_get(&x->t, name);
+
+	*out = dflt;
+	if (p && dd_str_to_u64(p->value, out) != DD_OK)
+		return S3E_INVALID_ARGUMENT;
+	return S3_OK;
+}
+
+/* ListParts: max-parts (default and cap 1000), part-number-marker. */
+void hx_list_parts(s3_ex *x)
+{
+	struct parts_rows l = {x, NULL, 0, 0};
+	s3_xml_parts_list xl;
+	uint64_t max = 0, marker = 0;
+	int e = hx_object_access(x), rc;
+
+	if (e == S3_OK)
+		e = upload_id_get(x);
+	if (e == S3_OK)
+		e = num_param(x, "max-parts", S3_MAX_LIST_KEYS, &max);
+	if (e == S3_OK)
+		e = num_param(x, "part-number-marker", 0, &marker);
+	if (e == S3_OK && marker > SEG_PART_MAX)
+		e = S3E_INVALID_ARGUMENT;
+	l.max = DD_MIN(max, (uint64_t)S3_MAX_LIST_KEYS);
+	if (e == S3_OK &&
+	    !(l.parts = dd_arena_alloc(x->arena, (l.max + 1) * sizeof(*l.parts))))
+		e = S3E_INTERNAL_ERROR;
+	if (e == S3_OK) {
+		rc = seg_upload_list_parts(x->srv->store, x->bucket, x->t.key,
+					   x->upload_id, (uint32_t)marker,
+					   parts_row, &l);
+		if (rc != DD_OK && rc != -1)
+			e = upload_err(rc);
+	}
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	memset(&xl, 0, sizeof(xl));
+	xl.bucket = dd_str_c(x->bucket);
+	xl.key = x->t.key;
+	xl.upload_id = dd_str_c(x->upload_id);
+	xl.part_marker = (uint32_t)marker;
+	xl.max_parts = (uint32_t)l.max;
+	xl.truncated = l.n > l.max;
+	xl.nparts = xl.truncated ? l.max : l.n;
+	xl.parts = l.parts;
+	xl.next_part_marker = xl.nparts ? l.parts[xl.nparts - 1].number : 0;
+	xl.owner.id = dd_str_c(x->user.name);
+	xl.owner.display_name = dd_str_c(x->user.name);
+	if (s3_xml_list_parts(&x->out, &xl) != DD_OK) {
+		hx_err(x, S3E_INTERNAL_ERROR);
+		return;
+	}
+	hx_xml(x, 200);
 }
 
 /* ------------------------------------------------- copy, batch delete */
