@@ -290,19 +290,15 @@ class TestObjects(S3Case):
         self.assertNotIn("ChecksumAlgorithm", r)
 
     def signed_headers(self, method, path, headers):
-        """SigV4 headers (UNSIGNED-PAYLOAD) for a raw request to dedupd."""
-        from botocore.auth import S3SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
-
-        class Unsigned(S3SigV4Auth):
-            def _should_sha256_sign_payload(self, request):
-                return False
-
-        req = AWSRequest(method=method, url=self.d.s3_url + path, headers=headers)
-        Unsigned(Credentials(self.d.access_key, self.d.secret_key),
-                 "s3", "us-east-1").add_auth(req)
-        return dict(req.headers.items())
+        """SigV4 headers (UNSIGNED-PAYLOAD) for a raw request to dedupd,
+        signed by the suite's own signer (clients.sigv4_headers)."""
+        import urllib.parse
+        from clients import sigv4_headers
+        host = urllib.parse.urlparse(self.d.s3_url).netloc
+        h = sigv4_headers(method, host, path, [], headers, "UNSIGNED-PAYLOAD",
+                          self.d.access_key, self.d.secret_key)
+        return {("Authorization" if k == "authorization" else k): v
+                for k, v in h.items()}
 
     def test_put_over_5gib_refused_from_headers(self):
         import http.client
