@@ -1,7 +1,25 @@
 /*
  * gateway/s3_glue.c - adapts gw_http exchanges on the "s3" listener to
- * s3api's s3_ex interface. Store work (writer, reader, catalog) runs on
- * the connection's loop thread in this first version (no worker trips).
+ * s3api's s3_ex interface, with the store work on the worker pool.
+ *
+ * The loop thread only moves bytes: it copies the request head, collects
+ * body pieces into a bounded buffer and writes response chunks. Every
+ * s3_ex call (auth, catalog lookups, chunking, hashing, compression,
+ * commits that wait for fsync, reads that decompress) runs in a
+ * gw_work_submit job, one job per exchange at a time, so a slow request
+ * never stalls the other connections of its loop (DESIGN.md section 5).
+ *
+ * Flow of one exchange:
+ *   on_request   copy the head; with a body: pause reading (so "100
+ *                Continue" waits for the verdict) and run s3_ex_begin.
+ *   on_body      append to `fill`; once GLUE_CHUNK bytes wait, a job feeds
+ *                them (double buffer: `fill` <-> `job`). While a job runs
+ *                and `fill` is full, reading pauses (backpressure).
+ *   on_body_end  the last job feeds the rest and runs s3_ex_end.
+ *   response     fixed bodies are copied out at once; streamed GET bodies
+ *                are read ahead one GLUE_CHUNK at a time by jobs.
+ * Memory per exchange: two body buffers and one read buffer, each at most
+ * GLUE_FILL_MAX, whatever the object size.
  */
 #include "gateway/s3_glue.h"
 #include "gateway/http.h"
@@ -12,73 +30,267 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GLUE_CHUNK (128 * 1024)
+#define GLUE_CHUNK (256 * 1024)     /* body bytes per job; GET read-ahead */
+#define GLUE_FILL_MAX (1024 * 1024) /* hard cap of a body buffer */
 
 static seg_store *glue_store;
 static s3_server *glue_srv;
 
-/* Per-exchange state: the s3_ex and what it borrows. */
-struct gx {
-	s3_ex *x;
-	s3_request req;
-	s3_header *hdrs;
-	char *buf; /* streamed GET chunks */
-	int responded;
+enum gx_state {
+	GX_NEW,       /* nothing submitted yet */
+	GX_BEGIN,     /* s3_ex_begin job out */
+	GX_BODY,      /* accepting body bytes */
+	GX_RESPONDED, /* response handed to the HTTP server */
 };
 
-static void gx_free(struct gx *g)
+/*
+ * Per-exchange state. Fields are touched by the loop thread, except that
+ * while `busy` the job owns x, job, rbuf/rlen/reof/rerr and the results
+ * (next, ended); the job queue's locks order those accesses.
+ */
+struct gx {
+	s3_ex *x;
+	gw_http_ex *ex;     /* NULL once on_done ran */
+	int refs;           /* the exchange + a job in flight */
+	s3_request req;     /* all slices point into head (owned copy) */
+	s3_header *hdrs;
+	char *head;
+	dd_str host;
+	dd_buf fill;        /* body received, not yet handed to a job */
+	dd_buf job;         /* body being fed by the current job */
+	int state;          /* enum gx_state */
+	int busy;           /* a job is out */
+	int paused;         /* we paused the exchange's reading */
+	int body_end;       /* on_body_end seen */
+	int job_end;        /* the current job also runs s3_ex_end */
+	int next;           /* s3_ex_begin's answer */
+	int ended;          /* s3_ex_end ran */
+	char *rbuf;         /* streamed GET: one chunk read ahead */
+	size_t rlen;
+	int reof, rerr;
+};
+
+static void advance(struct gx *g);
+
+static void gx_unref(struct gx *g)
 {
-	if (!g)
+	if (--g->refs > 0)
 		return;
 	s3_ex_free(g->x);
+	dd_buf_release(&g->fill);
+	dd_buf_release(&g->job);
 	free(g->hdrs);
-	free(g->buf);
+	free(g->head);
+	free(g->rbuf);
 	free(g);
 }
+
+/*
+ * Copies the request head (URL, Host, headers) into g->head: a job may
+ * still run after the connection and its memory are gone. dd_rc.
+ */
+static int copy_head(struct gx *g, const gw_http_req *r)
+{
+	size_t need = r->url.len + r->host.len, off = 0;
+
+	for (size_t i = 0; i < r->nheaders; i++)
+		need += r->headers[i].name.len + r->headers[i].value.len;
+	if (!(g->head = malloc(need ? need : 1)))
+		return DD_ENOMEM;
+	if (r->nheaders && !(g->hdrs = calloc(r->nheaders, sizeof(*g->hdrs))))
+		return DD_ENOMEM;
+#define GX_COPY(dst, src)                                                   \
+	do {                                                                \
+		if ((src).len)                                              \
+			memcpy(g->head + off, (src).p, (src).len);          \
+		(dst).p = g->head + off;                                    \
+		(dst).len = (src).len;                                      \
+		off += (src).len;                                           \
+	} while (0)
+	GX_COPY(g->req.target, r->url);
+	GX_COPY(g->host, r->host);
+	for (size_t i = 0; i < r->nheaders; i++) {
+		GX_COPY(g->hdrs[i].name, r->headers[i].name);
+		GX_COPY(g->hdrs[i].value, r->headers[i].value);
+	}
+#undef GX_COPY
+	g->req.method = dd_str_c(r->method); /* static string */
+	g->req.headers = g->hdrs;
+	g->req.nheaders = r->nheaders;
+	return DD_OK;
+}
+
+/* ------------------------------------------------------------- jobs */
+
+static void job_begin(void *arg)
+{
+	struct gx *g = arg;
+
+	g->next = s3_ex_begin(g->x);
+	if (g->next == S3_EX_BODY && g->job_end) {
+		s3_ex_end(g->x); /* no body: PUT of 0 bytes and the like */
+		g->ended = 1;
+	}
+}
+
+static void job_body(void *arg)
+{
+	struct gx *g = arg;
+
+	if (g->job.len && s3_ex_body(g->x, g->job.data, g->job.len) != DD_OK)
+		dd_log(DD_LOG_WARN, "s3: body feed failed");
+	dd_buf_reset(&g->job);
+	if (g->job_end) {
+		s3_ex_end(g->x);
+		g->ended = 1;
+	}
+}
+
+static void job_read(void *arg)
+{
+	struct gx *g = arg;
+	size_t got;
+	int rc;
+
+	while (g->rlen < GLUE_CHUNK && !g->reof) {
+		rc = s3_ex_read(g->x, g->rbuf + g->rlen, GLUE_CHUNK - g->rlen, &got);
+		if (rc != DD_OK) {
+			dd_log(DD_LOG_ERROR, "s3: read failed: %s", dd_strerror(rc));
+			g->rerr = 1;
+			return;
+		}
+		if (got == 0)
+			g->reof = 1;
+		g->rlen += got;
+	}
+}
+
+static void job_done(void *arg, int rc)
+{
+	struct gx *g = arg;
+
+	g->busy = 0;
+	if (rc != DD_OK || !g->ex) {
+		/* Daemon stopping (the job never ran) or client gone. */
+		gx_unref(g);
+		return;
+	}
+	if (g->state == GX_RESPONDED)
+		gw_http_kick(g->ex); /* a GET chunk is ready */
+	else
+		advance(g);
+	gx_unref(g);
+}
+
+/* Runs fn for g on a worker; inline when there is no pool (stopping). */
+static void submit(struct gx *g, void (*fn)(void *arg))
+{
+	g->busy = 1;
+	g->refs++;
+	if (gw_work_submit(gw_http_ex_loop(g->ex), fn, g, job_done) == DD_OK)
+		return;
+	fn(g);
+	job_done(g, DD_OK);
+}
+
+/* ------------------------------------------------------- responding */
 
 static enum gw_http_produce produce(gw_http_ex *ex, size_t room, void *ctx)
 {
 	struct gx *g = ctx;
-	size_t got = 0, want = room < GLUE_CHUNK ? room : GLUE_CHUNK;
-	int rc;
+	int wrote = 0;
 
-	if (want == 0)
-		want = GLUE_CHUNK;
-	if (!g->buf && !(g->buf = malloc(GLUE_CHUNK)))
+	(void)room; /* one chunk past the window is allowed (http.h) */
+	if (g->busy)
+		return GW_PRODUCE_WAIT;
+	if (g->rerr)
 		return GW_PRODUCE_ERROR;
-	if ((rc = s3_ex_read(g->x, g->buf, want, &got)) != DD_OK) {
-		dd_log(DD_LOG_ERROR, "s3: read failed: %s", dd_strerror(rc));
-		return GW_PRODUCE_ERROR;
+	if (g->rlen) {
+		if (gw_http_write(ex, g->rbuf, g->rlen) != DD_OK)
+			return GW_PRODUCE_ERROR;
+		g->rlen = 0;
+		wrote = 1;
 	}
-	if (got == 0)
+	if (g->reof)
 		return GW_PRODUCE_DONE;
-	if (gw_http_write(ex, g->buf, got) != DD_OK)
+	if (!g->rbuf && !(g->rbuf = malloc(GLUE_CHUNK)))
 		return GW_PRODUCE_ERROR;
-	return GW_PRODUCE_MORE;
+	submit(g, job_read);
+	if (g->busy)
+		return wrote ? GW_PRODUCE_MORE : GW_PRODUCE_WAIT;
+	return GW_PRODUCE_MORE; /* ran inline: data is ready */
 }
 
-static void send_response(gw_http_ex *ex, struct gx *g)
+static void send_response(struct gx *g)
 {
 	const s3_response *r = s3_ex_response(g->x);
 	gw_http_header h[256];
 	size_t n = r->nheaders < DD_ARRAY_LEN(h) ? r->nheaders : DD_ARRAY_LEN(h);
 	int rc;
 
-	if (g->responded)
-		return;
-	g->responded = 1;
+	g->state = GX_RESPONDED;
 	for (size_t i = 0; i < n; i++) {
 		h[i].name = r->headers[i].name;
 		h[i].value = r->headers[i].value;
 	}
 	if (r->stream)
-		rc = gw_http_respond_stream(ex, r->status, h, n,
+		rc = gw_http_respond_stream(g->ex, r->status, h, n,
 					    (int64_t)r->stream_len, produce, g);
 	else
-		rc = gw_http_respond(ex, r->status, h, n, r->body, r->body_len);
+		rc = gw_http_respond(g->ex, r->status, h, n, r->body, r->body_len);
 	if (rc != DD_OK)
 		dd_log(DD_LOG_WARN, "s3: cannot respond: %s", dd_strerror(rc));
 }
+
+static void set_paused(struct gx *g, int on)
+{
+	if (on && !g->paused)
+		gw_http_pause(g->ex);
+	else if (!on && g->paused)
+		gw_http_resume(g->ex);
+	g->paused = on;
+}
+
+/*
+ * Moves the exchange on after any event (loop thread): starts the next
+ * job, responds, or pauses/resumes reading.
+ */
+static void advance(struct gx *g)
+{
+	if (!g->ex || g->state == GX_RESPONDED)
+		return;
+	if (g->busy) {
+		if (g->state == GX_BODY && g->fill.len >= GLUE_CHUNK)
+			set_paused(g, 1); /* backpressure until the job is done */
+		return;
+	}
+	if (g->state == GX_NEW) {
+		g->state = GX_BEGIN;
+		g->job_end = g->body_end;
+		submit(g, job_begin);
+		return;
+	}
+	if (g->state == GX_BEGIN)
+		g->state = g->next == S3_EX_BODY && !g->ended ? GX_BODY : GX_RESPONDED;
+	if (g->state == GX_RESPONDED || g->ended) {
+		send_response(g);
+		set_paused(g, 0); /* lets the server finish or discard the body */
+		return;
+	}
+	if (g->fill.len >= GLUE_CHUNK || g->body_end) {
+		dd_buf tmp = g->job;
+
+		g->job = g->fill;
+		g->fill = tmp;
+		g->job_end = g->body_end;
+		submit(g, job_body);
+		if (!g->busy) /* ran inline */
+			return;
+	}
+	set_paused(g, g->fill.len >= GLUE_CHUNK);
+}
+
+/* ---------------------------------------------------- http callbacks */
 
 static void on_request(gw_http_ex *ex, void *ctx)
 {
@@ -86,40 +298,47 @@ static void on_request(gw_http_ex *ex, void *ctx)
 	struct gx *g = calloc(1, sizeof(*g));
 
 	(void)ctx;
-	if (g && r->nheaders)
-		g->hdrs = calloc(r->nheaders, sizeof(*g->hdrs));
-	if (!g || (r->nheaders && !g->hdrs)) {
-		gx_free(g);
+	if (g) {
+		g->refs = 1;
+		g->ex = ex;
+		dd_buf_init(&g->fill, GLUE_FILL_MAX);
+		dd_buf_init(&g->job, GLUE_FILL_MAX);
+	}
+	if (!g || copy_head(g, r) != DD_OK ||
+	    !(g->x = s3_ex_new(glue_srv, &g->req, g->host))) {
+		if (g)
+			gx_unref(g);
 		if (gw_http_respond_text(ex, 503, "text/plain", "out of memory\n") != DD_OK)
 			dd_log(DD_LOG_WARN, "s3: cannot respond");
 		return;
 	}
-	for (size_t i = 0; i < r->nheaders; i++) {
-		g->hdrs[i].name = r->headers[i].name;
-		g->hdrs[i].value = r->headers[i].value;
-	}
-	g->req.method = dd_str_c(r->method);
-	g->req.target = r->url;
-	g->req.headers = g->hdrs;
-	g->req.nheaders = r->nheaders;
 	gw_http_ex_set_udata(ex, g);
-	if (!(g->x = s3_ex_new(glue_srv, &g->req, r->host))) {
-		if (gw_http_respond_text(ex, 503, "text/plain", "out of memory\n") != DD_OK)
-			dd_log(DD_LOG_WARN, "s3: cannot respond");
-		return;
+	/* Without a body, begin waits for on_body_end (the request is then
+	 * complete); with one, "100 Continue" waits for begin's verdict. */
+	if (r->has_body) {
+		set_paused(g, 1);
+		advance(g);
 	}
-	if (s3_ex_begin(g->x) == S3_EX_RESPOND)
-		send_response(ex, g);
 }
 
 static int on_body(gw_http_ex *ex, const char *p, size_t n, void *ctx)
 {
 	struct gx *g = gw_http_ex_udata(ex);
+	int rc;
 
 	(void)ctx;
-	if (!g || !g->x || g->responded)
+	if (!g)
 		return DD_OK;
-	return s3_ex_body(g->x, p, n);
+	if (g->state != GX_BODY) { /* reading is paused outside GX_BODY */
+		dd_log(DD_LOG_ERROR, "s3: body bytes in state %d", g->state);
+		return DD_EINTERNAL;
+	}
+	if ((rc = dd_buf_append(&g->fill, p, n)) != DD_OK) {
+		dd_log(DD_LOG_ERROR, "s3: body buffer: %s", dd_strerror(rc));
+		return rc; /* cannot happen while pausing works: abort */
+	}
+	advance(g);
+	return DD_OK;
 }
 
 static void on_body_end(gw_http_ex *ex, void *ctx)
@@ -127,18 +346,23 @@ static void on_body_end(gw_http_ex *ex, void *ctx)
 	struct gx *g = gw_http_ex_udata(ex);
 
 	(void)ctx;
-	if (!g || !g->x || g->responded)
+	if (!g)
 		return;
-	s3_ex_end(g->x);
-	send_response(ex, g);
+	g->body_end = 1;
+	advance(g);
 }
 
 static void on_done(gw_http_ex *ex, int ok, void *ctx)
 {
+	struct gx *g = gw_http_ex_udata(ex);
+
 	(void)ok;
 	(void)ctx;
-	gx_free(gw_http_ex_udata(ex));
 	gw_http_ex_set_udata(ex, NULL);
+	if (!g)
+		return;
+	g->ex = NULL;
+	gx_unref(g);
 }
 
 static const gw_http_handler glue_handler = {
@@ -147,7 +371,8 @@ static const gw_http_handler glue_handler = {
 
 int gw_s3_glue_start(gw_daemon *d, const gw_config *cfg, seg_store *st)
 {
-	s3_server_conf sc = {cfg->s3_domain, cfg->s3_region};
+	s3_server_conf sc = {cfg->s3_domain, cfg->s3_region,
+			     (uint64_t)cfg->s3_max_put_gib << 30};
 
 	glue_store = st;
 	if (!(glue_srv = s3_server_new(glue_store, &sc))) {
