@@ -33,6 +33,7 @@ static const struct key_def keys[] = {
 	{"s3", "listen", K_ADDR, F(s3.listen), 0, 0},
 	{"s3", "domain", K_STR, F(s3_domain), 0, 0},
 	{"s3", "region", K_REGION, F(s3_region), 0, 0},
+	{"s3", "max_put_gib", K_UINT, F(s3_max_put_gib), 1, 5120},
 	{"s3", "tls_cert", K_PATH, F(s3.tls_cert), 0, 0},
 	{"s3", "tls_key", K_PATH, F(s3.tls_key), 0, 0},
 	{"ddp", "listen", K_ADDR, F(ddp.listen), 0, 0},
@@ -64,6 +65,7 @@ const char gw_config_default_text[] =
 	"listen = 127.0.0.1:9000\n"
 	"domain =\n"
 	"region = us-east-1\n"
+	"max_put_gib = 5\n"
 	"tls_cert =\n"
 	"tls_key =\n"
 	"[ddp]\n"

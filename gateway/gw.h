@@ -55,6 +55,7 @@ typedef struct gw_config {
 	gw_listen_conf s3;
 	char s3_domain[GW_NAME_MAX];   /* "" = path-style only */
 	char s3_region[64];
+	unsigned s3_max_put_gib;       /* single PutObject cap, GiB */
 	/* [ddp] */
 	gw_listen_conf ddp;
 	/* [admin] */

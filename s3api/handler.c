@@ -23,6 +23,7 @@ s3_server *s3_server_new(struct seg_store *store, const s3_server_conf *c)
 		 c && c->domain ? c->domain : "");
 	snprintf(srv->region, sizeof(srv->region), "%s",
 		 c && c->region && c->region[0] ? c->region : "us-east-1");
+	srv->max_put = c && c->max_put ? c->max_put : S3_MAX_PUT_SIZE;
 	return srv;
 }
 
@@ -216,6 +217,11 @@ static int lookup_secret(void *ctx, dd_str ak, char *secret, size_t cap)
 	return DD_OK;
 }
 
+uint64_t hx_put_limit(const s3_ex *x)
+{
+	return x->op == S3_OP_PUT_OBJECT ? x->srv->max_put : S3_MAX_PUT_SIZE;
+}
+
 /* Body sink: decoded bytes to the writer or the small-body buffer. */
 static int body_sink(void *ctx, const void *p, size_t n)
 {
@@ -223,7 +229,7 @@ static int body_sink(void *ctx, const void *p, size_t n)
 	int rc;
 
 	if (x->body_kind == HX_BODY_WRITER) {
-		if (seg_writer_size(x->w) + n > S3_MAX_PUT_SIZE)
+		if (seg_writer_size(x->w) + n > hx_put_limit(x))
 			rc = DD_ETOOBIG;
 		else
 			rc = seg_writer_write(x->w, p, n);

@@ -17,6 +17,7 @@ struct s3_server {
 	seg_store *store;
 	char domain[256];
 	char region[64];
+	uint64_t max_put; /* single PutObject cap (UploadPart: S3_MAX_PUT_SIZE) */
 };
 
 /* What to do with body bytes and at the end of the body. */
@@ -79,6 +80,11 @@ int hx_unit_access(s3_ex *x, dd_str name, char out[SEG_NAME_MAX + 1]);
 int hx_object_access(s3_ex *x);
 /* Prepares the body reader (s3_body) for an operation taking a body. */
 int hx_body_start(s3_ex *x, int kind);
+/*
+ * Largest body the writer of x may take: [s3] max_put_gib for PutObject,
+ * S3's 5 GiB for UploadPart.
+ */
+uint64_t hx_put_limit(const s3_ex *x);
 
 /* Bucket and listing operations (handler_bucket.c); each sets the response. */
 void hx_list_buckets(s3_ex *x);

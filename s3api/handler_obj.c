@@ -123,6 +123,7 @@ static int writer_err(int rc)
  */
 static int size_check(s3_ex *x)
 {
+	uint64_t limit = hx_put_limit(x);
 	static const char *const names[] = {"content-length",
 					    "x-amz-decoded-content-length"};
 	uint64_t n;
@@ -130,7 +131,7 @@ static int size_check(s3_ex *x)
 
 	for (size_t i = 0; i < DD_ARRAY_LEN(names); i++)
 		if (s3_req_header(&x->req, names[i], &v) &&
-		    dd_str_to_u64(v, &n) == DD_OK && n > S3_MAX_PUT_SIZE)
+		    dd_str_to_u64(v, &n) == DD_OK && n > limit)
 			return S3E_ENTITY_TOO_LARGE;
 	return S3_OK;
 }

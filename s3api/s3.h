@@ -849,6 +849,7 @@ typedef struct s3_ex s3_ex;
 typedef struct s3_server_conf {
 	const char *domain; /* virtual-hosted style domain; "" = path only */
 	const char *region; /* reported by ?location */
+	uint64_t max_put;   /* single PutObject cap; 0 = S3_MAX_PUT_SIZE */
 } s3_server_conf;
 
 /* Returns a server over store (borrowed, must outlive it) or NULL (OOM). */

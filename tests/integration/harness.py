@@ -73,6 +73,9 @@ class Dedupd:
             with open(path, "w") as f:
                 f.write(self.config)
             cmd = [cmd[0], "-c", path] + cmd[1:]
+        # DD_TEST_LOG_LEVEL=debug: more detail in the log a failing test prints.
+        if os.environ.get("DD_TEST_LOG_LEVEL"):
+            cmd += ["--log-level", os.environ["DD_TEST_LOG_LEVEL"]]
         return cmd + self.extra_args
 
     def environment(self):
