@@ -123,7 +123,7 @@ static int usage(const char *msg, const char *arg)
 		fprintf(stderr, "dedupctl: %s '%s'\n", msg, arg);
 	else
 		fprintf(stderr, "dedupctl: %s\n", msg);
-	fprintf(stderr, "Try 'dedupctl --help'.\n");
+	fprintf(stderr, "usage: dedupctl [OPTIONS] COMMAND [ARGS...]  (see dedupctl --help)\n");
 	return EXIT_USAGE;
 }
 
