@@ -388,8 +388,12 @@ static void verify_done(void *arg, int rc)
 	gw_http_header verdict = {DD_STR_LIT("X-Dedupd-Verify"), DD_STR_LIT("problems")};
 
 	atomic_store(&verify_running, 0);
-	if (rc != DD_OK)
-		q->verify_rc = rc;
+	if (rc != DD_OK) {
+		/* Daemon stopping: we may be on the stopping thread after the
+		 * loops ended, so the exchange must not be touched. */
+		areq_unref(q);
+		return;
+	}
 	dd_buf_init(&b, 1024 * 1024);
 	gw_aout_init(&o, &b, q->text);
 	if (q->verify_rc != DD_OK) {
