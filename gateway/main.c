@@ -3,6 +3,7 @@
  * credentials, then the daemon (gateway/server.c) until SIGTERM/SIGINT.
  */
 #include "gateway/gw.h"
+#include "gateway/admin.h"
 #include "gateway/s3_glue.h"
 #include "gateway/store_open.h"
 
@@ -309,7 +310,7 @@ static void on_ready(gw_daemon *d)
 	printf("dedupd %s ready\n"
 	       "  S3 endpoint:    %s://%s (region %s)\n"
 	       "  DDP endpoint:   %s%s\n"
-	       "  admin endpoint: %s://%s (/health, /metrics)\n",
+	       "  admin endpoint: %s://%s (/health, /metrics, /v1/ API)\n",
 	       DD_VERSION, lc[0]->tls_cert[0] ? "https" : "http", addr[0],
 	       ready_cfg->s3_region, addr[1], lc[1]->tls_cert[0] ? " (TLS)" : "",
 	       lc[2]->tls_cert[0] ? "https" : "http", addr[2]);
@@ -356,6 +357,7 @@ static int run(gw_config *cfg, const struct opts *o)
 		code = GW_EXIT_DATADIR;
 		goto out;
 	}
+	gw_admin_set_store(store);
 	if ((code = gw_s3_glue_start(d, cfg, store)) >= 0)
 		goto out;
 	if (gw_ddp_serve_start(d, cfg, store, &ddp) != DD_OK) {
@@ -373,6 +375,7 @@ out:
 	gw_daemon_free(d);
 	gw_ddp_serve_stop(ddp);
 	gw_s3_glue_stop();
+	gw_admin_set_store(NULL);
 	seg_store_close(store);
 	OPENSSL_cleanse(&creds, sizeof(creds));
 	close(lock_fd);
