@@ -43,7 +43,7 @@ readable summary table to FILE. Exits non-zero on any failure (bench/run.sh
 then notes it and carries on).
 
 Env: BINDIR [./bin], BENCH_DIR [/tmp/dedupd-bench], BENCH_NET_REPS [1],
-BENCH_NET_CURL [1], BENCH_NET_NETNS [1], BENCH_NET_TIMEOUT [1800 s per
+BENCH_NET_CURL [0], BENCH_NET_NETNS [1], BENCH_NET_TIMEOUT [1800 s per
 transfer].
 """
 import fcntl
@@ -318,7 +318,7 @@ def main(argv):
         modes += ["s3_1", "s3_8"]
     else:
         print("net: no aws CLI: the s3_1 and s3_8 modes are skipped", file=sys.stderr)
-    if os.environ.get("BENCH_NET_CURL", "1") == "1" and os.path.exists(CURL):
+    if os.environ.get("BENCH_NET_CURL", "0") == "1" and os.path.exists(CURL):
         modes.append("s3_curl")
     modes.append("ddp")
 

@@ -23,7 +23,7 @@
 #   BENCH_NET_MB      size of that benchmark's object in MiB [2048]; equal
 #                     to BENCH_MB, it reuses generations 0 and 1 above
 #   BENCH_NET_REPS    fresh servers per client mode (median) [1]
-#   BENCH_NET_CURL    1 to add the one-request curl S3 client [1]
+#   BENCH_NET_CURL    1 to add the one-request curl S3 client [0]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BINDIR=${BINDIR:-$PWD/bin}
@@ -38,7 +38,7 @@ BENCH_S3_PATH=${BENCH_S3_PATH:-1}
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_NET=${BENCH_NET:-1}
 BENCH_NET_MB=${BENCH_NET_MB:-2048}
-export BENCH_NET_REPS=${BENCH_NET_REPS:-1} BENCH_NET_CURL=${BENCH_NET_CURL:-1}
+export BENCH_NET_REPS=${BENCH_NET_REPS:-1} BENCH_NET_CURL=${BENCH_NET_CURL:-0}
 
 mkdir -p "$BENCH_DIR/results"
 results="$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ).txt"
