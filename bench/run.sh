@@ -18,6 +18,12 @@
 #   BENCH_S3_PATH     1 to run one more store with whole-content MD5 and
 #                     SHA-256 on, as the S3 path writes [1]
 #   BENCH_KEEP        1 to keep the scratch stores and restic repository [0]
+#   BENCH_NET         1 to run S3 and DDP against the real dedupd
+#                     (bench/net.py) [1]
+#   BENCH_NET_MB      size of that benchmark's object in MiB [2048]; equal
+#                     to BENCH_MB, it reuses generations 0 and 1 above
+#   BENCH_NET_REPS    fresh servers per client mode (median) [1]
+#   BENCH_NET_CURL    1 to add the one-request curl S3 client [0]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BINDIR=${BINDIR:-$PWD/bin}
@@ -30,6 +36,9 @@ BENCH_STUDY_REPS=${BENCH_STUDY_REPS:-1}
 BENCH_RESTIC=${BENCH_RESTIC:-1}
 BENCH_S3_PATH=${BENCH_S3_PATH:-1}
 BENCH_KEEP=${BENCH_KEEP:-0}
+BENCH_NET=${BENCH_NET:-1}
+BENCH_NET_MB=${BENCH_NET_MB:-2048}
+export BENCH_NET_REPS=${BENCH_NET_REPS:-1} BENCH_NET_CURL=${BENCH_NET_CURL:-0}
 
 mkdir -p "$BENCH_DIR/results"
 results="$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ).txt"
@@ -179,6 +188,28 @@ if [ "$store_ok" = 1 ]; then
 	done
 else
 	emit store_status pending
+fi
+
+# --- the network path: S3 (aws CLI, curl) and DDP (bin/ddp) against the
+# real dedupd, with the store baseline on the same files (bench/net.py)
+if [ "$BENCH_NET" = 1 ]; then
+	if [ "$BENCH_NET_MB" = "$BENCH_MB" ] && [ "$BENCH_GENS" -ge 1 ]; then
+		net_files=("${gens[0]}" "${gens[1]}")
+	else
+		net_data=$(BENCH_MB=$BENCH_NET_MB BENCH_GENS=1 bench/dataset.sh)
+		net_files=("$net_data/gen0.tar" "$net_data/gen1.tar")
+	fi
+	net_ok=1
+	BINDIR=$BINDIR python3 bench/net.py "${net_files[@]}" --table "$scratch/net-table.txt" \
+		>"$scratch/net.out" || net_ok=0
+	while IFS='=' read -r k v; do [ -n "$k" ] && emit "$k" "$v"; done <"$scratch/net.out"
+	if [ "$net_ok" = 1 ]; then
+		while IFS= read -r line; do note "$line"; done <"$scratch/net-table.txt"
+	else
+		note "network benchmark (bench/net.py) failed, see its message above"
+	fi
+else
+	note "network benchmark skipped (BENCH_NET=0)"
 fi
 
 emit machine_loadavg_end "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
