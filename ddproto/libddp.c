@@ -404,6 +404,25 @@ int ddp_conn_connect(const char *endpoint, int tls, const char *ca_file,
 
 /* ------------------------------------------------------------ put (DSP) */
 
+int ddp_chunk_params(const ddp_conn *c, seg_chunk_params *out)
+{
+	const ddp_server_params *sp = ddp_client_params(c->cl);
+	seg_chunk_params cp = {sp->chunk_min, sp->chunk_avg, sp->chunk_max};
+
+	/* Use what the server announced when it is our chunker, valid, and
+	 * its largest chunk fits one DSP segment; else the store defaults. */
+	if ((sp->features & DDP_FEAT_CHUNKING) &&
+	    strcmp(sp->chunker, DDP_CHUNKER_NAME) == 0 &&
+	    seg_chunk_params_check(&cp) == DD_OK && cp.max <= sp->max_segment) {
+		*out = cp;
+		return 1;
+	}
+	out->avg = 8192; /* seg.h defaults: avg 8 KiB, min avg/4, max avg*8 */
+	out->min = out->avg / 4;
+	out->max = out->avg * 8;
+	return 0;
+}
+
 typedef struct chunk {
 	uint8_t fp[DDP_FP_LEN];
 	uint32_t len;
@@ -674,10 +693,7 @@ int ddp_put_fd(ddp_conn *c, const char *unit, const char *path, int fd,
 	memset(st, 0, sizeof(*st));
 	p.c = c;
 	p.st = st;
-	/* The store's defaults (seg.h): avg 8 KiB, min avg/4, max avg*8. */
-	cp.avg = 8192;
-	cp.min = cp.avg / 4;
-	cp.max = cp.avg * 8;
+	ddp_chunk_params(c, &cp);
 	p.max_batch = ddp_client_params(c->cl)->dsp_max_batch;
 	p.zcap = ddp_client_params(c->cl)->max_payload;
 	if (!(ck = seg_chunker_new(&cp)) || !(buf = malloc(READ_BUF)) ||

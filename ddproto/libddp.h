@@ -6,11 +6,13 @@
  * fingerprints go to the server in DSP_QUERY batches and only the segments
  * the storage unit lacks are sent (zstd-compressed when that is smaller).
  *
- * Chunk parameters: DDP does not announce the store's chunking, so libddp
- * uses the store defaults (avg 8 KiB, min 2 KiB, max 64 KiB), the
- * parameters of every data dir created with default options. A store made
- * with other parameters still works (DSP sends the bytes), it just
- * deduplicates less against data written over S3.
+ * Chunk parameters: libddp asks for the HELLO chunking extension
+ * (DDP_FEAT_CHUNKING) and cuts with the chunker parameters the server
+ * announces (the store's, fixed per data dir), so its fingerprints match
+ * what the server's own chunking stored (S3 writes). A server that does not
+ * announce them, an unknown chunker name, or a largest chunk over the DSP
+ * max_segment fall back to the store defaults (avg 8 KiB, min 2 KiB, max
+ * 64 KiB): DSP still works, it only deduplicates less against S3 data.
  *
  * One ddp_conn is used by one thread at a time. Every function returns a
  * dd_rc; after a server error ddp_conn_error() says what the server said.
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "ddproto/ddp.h"
+#include "segstore/seg.h"
 
 /* A byte transport. send writes all n bytes; recv reads 1..cap bytes
  * (*got = 0 at end of stream). Both return a dd_rc. close frees ctx. */
@@ -56,6 +59,12 @@ void ddp_conn_close(ddp_conn *c);
 const char *ddp_conn_error(const ddp_conn *c);
 /* Wire counters since connect: frame bytes sent and received. */
 void ddp_conn_counters(const ddp_conn *c, uint64_t *sent, uint64_t *received);
+
+/*
+ * Fills *out with the chunk parameters ddp_put_fd cuts with on c: the
+ * server's announced ones (returns 1) or the defaults (returns 0).
+ */
+int ddp_chunk_params(const ddp_conn *c, seg_chunk_params *out);
 
 typedef struct ddp_put_stats {
 	uint64_t logical;      /* bytes of the file */

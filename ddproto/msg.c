@@ -444,6 +444,14 @@ static void dec_resp_ok(ddp_cur *c, ddp_resp *r)
 		r->u.hello.dsp_max_batch = ddp_get_u16(c);
 		r->u.hello.max_segment = ddp_get_u32(c);
 		r->u.hello.resume_ttl_s = ddp_get_u32(c);
+		if (r->u.hello.features & DDP_FEAT_CHUNKING) {
+			r->u.hello.chunker = ddp_get_str(c, DDP_MAX_CHUNKER);
+			if (!r->u.hello.chunker.len)
+				c->bad = 1;
+			r->u.hello.chunk_min = ddp_get_u32(c);
+			r->u.hello.chunk_avg = ddp_get_u32(c);
+			r->u.hello.chunk_max = ddp_get_u32(c);
+		}
 		break;
 	case DDP_OP_AUTH:
 		ddp_get_bytes(c, r->u.auth.proof, DDP_MAC_LEN);
@@ -562,6 +570,12 @@ static void enc_resp_ok(const ddp_resp *r, dd_buf *b, int *rc)
 		ddp_put_u16(b, rc, r->u.hello.dsp_max_batch);
 		ddp_put_u32(b, rc, r->u.hello.max_segment);
 		ddp_put_u32(b, rc, r->u.hello.resume_ttl_s);
+		if (r->u.hello.features & DDP_FEAT_CHUNKING) {
+			ddp_put_str(b, rc, r->u.hello.chunker, DDP_MAX_CHUNKER);
+			ddp_put_u32(b, rc, r->u.hello.chunk_min);
+			ddp_put_u32(b, rc, r->u.hello.chunk_avg);
+			ddp_put_u32(b, rc, r->u.hello.chunk_max);
+		}
 		break;
 	case DDP_OP_AUTH:
 		ddp_put(b, rc, r->u.auth.proof, DDP_MAC_LEN);

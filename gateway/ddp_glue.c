@@ -256,6 +256,14 @@ gw_ddp *gw_ddp_new(seg_store *st, const gw_config *cfg)
 		return NULL;
 	ddp_session_cfg_default(&g->cfg);
 	g->cfg.tls = cfg->ddp.tls_cert[0] != '\0';
+	{
+		/* announced in HELLO so DSP clients cut as the store does */
+		seg_chunk_params cp;
+		seg_store_chunk_params(st, &cp);
+		g->cfg.chunk_min = cp.min;
+		g->cfg.chunk_avg = cp.avg;
+		g->cfg.chunk_max = cp.max;
+	}
 	if (!(g->adapter = ddp_segstore_new(st, g->cfg.resume_ttl_s))) {
 		free(g);
 		return NULL;

@@ -240,6 +240,41 @@ class TestDDP(DedupdTestCase):
             slow.close()
 
 
+class TestDDPChunking(DedupdTestCase):
+    """A data dir created with [store] chunk_avg_kib = 16 (not the 8 KiB
+    default): HELLO announces it and `ddp put` cuts with it, so a file the
+    server chunked itself (an S3 PUT) is found by DSP: a DDP put of the same
+    bytes sends no segment. With the old fixed 8 KiB client chunking every
+    fingerprint would differ and all segments would be sent."""
+    dedupd_config = "[store]\nchunk_avg_kib = 16\n"
+
+    def test_put_uses_announced_chunking(self):
+        from clients import s3_request
+        env = {"DDP_ENDPOINT": "%s:%d" % (self.d.ddp_addr[0], int(self.d.ddp_addr[1])),
+               "DDP_ACCESS_KEY": self.d.access_key, "DDP_SECRET_KEY": self.d.secret_key}
+        r = run_tool("ddp", "mkunit", "chunky", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        data = random.Random(16).randbytes(4 << 20)
+        resp = s3_request(self.d, "PUT", "/chunky/via-s3.bin", body=data)
+        self.assertEqual(resp.status, 200, resp.body)
+
+        r = run_tool("ddp", "--json", "put", "-", "chunky:via-ddp.bin", env=env, input=data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual((out["chunking"], out["chunk_avg"]), ("server", 16384))
+        self.assertEqual(out["logical_bytes"], len(data))
+        self.assertGreater(out["segments"], 100)
+        self.assertEqual(out["segments_sent"], 0)
+        self.assertEqual(out["segment_bytes"], 0)
+        # and a second DDP put of it sends nothing either
+        r = run_tool("ddp", "--json", "put", "-", "chunky:again.bin", env=env, input=data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["segments_sent"], 0)
+        r = run_tool("ddp", "get", "chunky:via-ddp.bin", "-", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, data)
+
+
 class TestDDPTls(unittest.TestCase):
     def test_put_get_over_tls(self):
         tmp = tempfile.mkdtemp(prefix="test_ddp_tls.")

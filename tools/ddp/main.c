@@ -307,11 +307,15 @@ static int cmd_put(cli *k, int argc, char **argv)
 		code = put_tree(k, &t, argv[i], unit, p2);
 	}
 	uint64_t saved = t.sum.logical > t.sum.wire_sent ? t.sum.logical - t.sum.wire_sent : 0;
+	seg_chunk_params cp;
+	int announced = ddp_chunk_params(k->c, &cp);
 	if (k->json)
-		printf("],\"count\":%u,\"logical_bytes\":%llu,\"bytes_sent\":%llu,"
+		printf("],\"count\":%u,\"chunk_avg\":%u,\"chunking\":\"%s\","
+		       "\"logical_bytes\":%llu,\"bytes_sent\":%llu,"
 		       "\"segment_bytes\":%llu,\"bytes_saved\":%llu,\"segments\":%llu,"
 		       "\"segments_sent\":%llu,\"ok\":%s}\n",
-		       t.files, (unsigned long long)t.sum.logical,
+		       t.files, cp.avg, announced ? "server" : "default",
+		       (unsigned long long)t.sum.logical,
 		       (unsigned long long)t.sum.wire_sent, (unsigned long long)t.sum.seg_bytes,
 		       (unsigned long long)saved, (unsigned long long)t.sum.segments,
 		       (unsigned long long)t.sum.segs_sent, code ? "false" : "true");
