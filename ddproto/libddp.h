@@ -52,6 +52,15 @@ int ddp_conn_open_io(const ddp_io *io, const char *access_key, const char *secre
 int ddp_conn_connect(const char *endpoint, int tls, const char *ca_file,
 		     const char *access_key, const char *secret,
 		     ddp_conn **out) DD_WUR;
+/*
+ * Drops c's transport without BYE (so open writers stay resumable on the
+ * server), dials the same endpoint again and authenticates. Returns DD_OK,
+ * DD_ENOTSUP for a connection made by ddp_conn_open_io, or the error of
+ * ddp_conn_connect; after a failure every call on c returns DD_EIO until a
+ * reconnect succeeds. Handles opened before are gone (a writer is reopened
+ * by its resume token).
+ */
+int ddp_conn_reconnect(ddp_conn *c) DD_WUR;
 /* Sends BYE (best effort), closes the transport, frees c. NULL: no-op. */
 void ddp_conn_close(ddp_conn *c);
 /* The last server error "ENOENT: message" ("" if none); valid until the
@@ -74,11 +83,37 @@ typedef struct ddp_put_stats {
 	uint64_t segs_sent;    /* segments whose data was sent */
 	uint8_t digest[32];    /* SHA-256 of the file when digest_len == 32 */
 	uint8_t digest_len;
+	/* resume (ddp_put_fd_opts with retries) */
+	uint32_t resumes;           /* reconnections that reopened the writer */
+	uint64_t resume_offset;     /* writer length the server held at the last one */
+	uint64_t sent_after_resume; /* frame bytes sent since the last resume */
+	uint64_t resent_from;       /* internal: connection counter at the resume */
 } ddp_put_stats;
 
-/* Writes the bytes read from fd (to its end) as unit:path with DSP. */
+/* Writes the bytes read from fd (to its end) as unit:path with DSP.
+ * Same as ddp_put_fd_opts with opts NULL (no resume). */
 int ddp_put_fd(ddp_conn *c, const char *unit, const char *path, int fd,
 	       ddp_put_stats *st) DD_WUR;
+
+typedef struct ddp_put_opts {
+	/* Resume: when the connection drops during the put (DD_EIO), up to
+	 * `retries` times wait (backoff_ms, doubling, at most 10 s; 0 = 200),
+	 * reconnect (ddp_conn_reconnect), reopen the writer with its resume
+	 * token and continue from the length the server holds: only what it
+	 * lacks is sent again. Needs a connection made by ddp_conn_connect and
+	 * a seekable fd (files, block devices; not pipes). 0: no resume. */
+	unsigned retries;
+	unsigned backoff_ms;
+	/* Called after every chunk of the file read (8 MiB) with the stats so
+	 * far (logical = bytes read; wire_sent, seg_bytes up to date); NULL =
+	 * none. Must not call libddp on this connection. */
+	void (*progress)(void *arg, const ddp_put_stats *st);
+	void *progress_arg;
+} ddp_put_opts;
+
+/* ddp_put_fd with resume and progress (opts may be NULL). */
+int ddp_put_fd_opts(ddp_conn *c, const char *unit, const char *path, int fd,
+		    const ddp_put_opts *opts, ddp_put_stats *st) DD_WUR;
 /* Writes unit:path's content to fd; *size = bytes written (may be NULL). */
 int ddp_get_fd(ddp_conn *c, const char *unit, const char *path, int fd,
 	       uint64_t *size) DD_WUR;

@@ -71,6 +71,12 @@ static const char help_text[] =
 	"        --tls                 connect with TLS (certificate verified)\n"
 	"        --ca-file FILE        CA bundle for --tls (default: system)\n"
 	"    -j, --json                machine-readable output on stdout\n"
+	"        --retries N           put: when the connection drops, reconnect and\n"
+	"                              resume the file up to N times (default 5;\n"
+	"                              waits 0.2 s, doubling); only what the server\n"
+	"                              lacks is sent again. Needs a seekable source\n"
+	"                              (not stdin)\n"
+	"        --no-resume           put: fail at once on a dropped connection\n"
 	"    -h, --help                show this help and exit\n"
 	"    -V, --version             show the version and exit\n"
 	"\n"
@@ -89,6 +95,7 @@ static const char usage_line[] = "usage: ddp [OPTIONS] COMMAND ARGS... (ddp --he
 typedef struct cli {
 	const char *endpoint, *ak, *sk, *ca_file;
 	int tls, json;
+	unsigned retries; /* put: resume attempts after a dropped connection */
 	ddp_conn *c;
 } cli;
 
@@ -184,14 +191,18 @@ static void put_report_file(cli *k, put_tot *t, const char *path, const ddp_put_
 	t->sum.seg_bytes += st->seg_bytes;
 	t->sum.segments += st->segments;
 	t->sum.segs_sent += st->segs_sent;
+	t->sum.resumes += st->resumes;
 	if (k->json) {
 		printf("%s{\"path\":", t->first ? "" : ",");
 		json_str(path, strlen(path));
 		printf(",\"logical_bytes\":%llu,\"bytes_sent\":%llu,\"segment_bytes\":%llu,"
-		       "\"segments\":%llu,\"segments_sent\":%llu}",
+		       "\"segments\":%llu,\"segments_sent\":%llu,\"resumes\":%u,"
+		       "\"resume_offset\":%llu,\"bytes_sent_after_resume\":%llu}",
 		       (unsigned long long)st->logical, (unsigned long long)st->wire_sent,
 		       (unsigned long long)st->seg_bytes, (unsigned long long)st->segments,
-		       (unsigned long long)st->segs_sent);
+		       (unsigned long long)st->segs_sent, st->resumes,
+		       (unsigned long long)st->resume_offset,
+		       (unsigned long long)st->sent_after_resume);
 		t->first = 0;
 	}
 }
@@ -207,7 +218,10 @@ static int put_one(cli *k, put_tot *t, const char *src, const char *unit,
 		fprintf(stderr, "ddp: %s: %s\n", src, strerror(errno));
 		return EXIT_FAIL;
 	}
-	rc = ddp_put_fd(k->c, unit, path, fd, &st);
+	ddp_put_opts po;
+	memset(&po, 0, sizeof(po));
+	po.retries = k->retries;
+	rc = ddp_put_fd_opts(k->c, unit, path, fd, &po, &st);
 	if (fd)
 		close(fd);
 	if (rc != DD_OK) {
@@ -313,12 +327,12 @@ static int cmd_put(cli *k, int argc, char **argv)
 		printf("],\"count\":%u,\"chunk_avg\":%u,\"chunking\":\"%s\","
 		       "\"logical_bytes\":%llu,\"bytes_sent\":%llu,"
 		       "\"segment_bytes\":%llu,\"bytes_saved\":%llu,\"segments\":%llu,"
-		       "\"segments_sent\":%llu,\"ok\":%s}\n",
+		       "\"segments_sent\":%llu,\"resumes\":%u,\"ok\":%s}\n",
 		       t.files, cp.avg, announced ? "server" : "default",
 		       (unsigned long long)t.sum.logical,
 		       (unsigned long long)t.sum.wire_sent, (unsigned long long)t.sum.seg_bytes,
 		       (unsigned long long)saved, (unsigned long long)t.sum.segments,
-		       (unsigned long long)t.sum.segs_sent, code ? "false" : "true");
+		       (unsigned long long)t.sum.segs_sent, t.sum.resumes, code ? "false" : "true");
 	else if (!code)
 		printf("put %u file(s): %llu bytes, %llu sent, %llu saved by dedup "
 		       "(%llu of %llu segments sent)\n",
@@ -562,7 +576,7 @@ static int dispatch(cli *k, const char *cmd, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_TLS = 256, OPT_CA };
+	enum { OPT_TLS = 256, OPT_CA, OPT_RETRIES, OPT_NO_RESUME };
 	static const struct option longopts[] = {
 		{"endpoint", required_argument, NULL, 'e'},
 		{"access-key", required_argument, NULL, 'a'},
@@ -570,6 +584,8 @@ int main(int argc, char **argv)
 		{"tls", no_argument, NULL, OPT_TLS},
 		{"ca-file", required_argument, NULL, OPT_CA},
 		{"json", no_argument, NULL, 'j'},
+		{"retries", required_argument, NULL, OPT_RETRIES},
+		{"no-resume", no_argument, NULL, OPT_NO_RESUME},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -578,6 +594,7 @@ int main(int argc, char **argv)
 	int opt, code;
 
 	memset(&k, 0, sizeof(k));
+	k.retries = 5;
 	k.endpoint = getenv("DDP_ENDPOINT") ? getenv("DDP_ENDPOINT") : "127.0.0.1:2052";
 	k.ak = getenv("DDP_ACCESS_KEY");
 	k.sk = getenv("DDP_SECRET_KEY");
@@ -591,6 +608,14 @@ int main(int argc, char **argv)
 		case OPT_TLS: k.tls = 1; break;
 		case OPT_CA: k.ca_file = optarg; break;
 		case 'j': k.json = 1; break;
+		case OPT_RETRIES: {
+			uint64_t v;
+			if (dd_str_to_u64(dd_str_c(optarg), &v) != DD_OK || v > 100)
+				return usage("--retries wants 0..100");
+			k.retries = (unsigned)v;
+			break;
+		}
+		case OPT_NO_RESUME: k.retries = 0; break;
 		case 'h': fputs(help_text, stdout); return 0;
 		case 'V': printf("ddp %s\n", DD_VERSION); return 0;
 		default:
