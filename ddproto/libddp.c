@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -16,7 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -348,8 +354,13 @@ static int tcp_connect(const char *host, const char *port, int *fd_out)
 		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
 		if (fd < 0)
 			continue;
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+			/* small requests (READ, DSP_QUERY) must not wait for
+			 * Nagle behind the ACK of the previous one */
+			int one = 1;
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			break;
+		}
 		close(fd);
 		fd = -1;
 	}
@@ -903,6 +914,9 @@ int ddp_put_fd_opts(ddp_conn *c, const char *unit, const char *path, int fd,
 	p.opts = opts;
 	p.sent0 = c->sent;
 	p.base = lseek(fd, 0, SEEK_CUR); /* -1 for pipes: no resume */
+	/* one pass front to back: let the kernel read ahead (fails
+	 * harmlessly on pipes) */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	ddp_chunk_params(c, &cp);
 	p.max_batch = ddp_client_params(c->cl)->dsp_max_batch;
 	p.zcap = ddp_client_params(c->cl)->max_payload;
@@ -935,6 +949,27 @@ out:
 	free(p.sent.slot);
 	free(p.sent.used);
 	return rc;
+}
+
+int ddp_source_size(int fd, uint64_t *size, int *is_blk)
+{
+	struct stat sb;
+	uint64_t n = 0;
+
+	*is_blk = 0;
+	if (fstat(fd, &sb) != 0)
+		return DD_EIO;
+	if (S_ISREG(sb.st_mode)) {
+		*size = (uint64_t)sb.st_size; /* holes of a sparse image count */
+		return DD_OK;
+	}
+	if (!S_ISBLK(sb.st_mode))
+		return DD_ENOTSUP; /* pipes, ttys, char devices: unknown */
+	if (ioctl(fd, BLKGETSIZE64, &n) != 0)
+		return DD_EIO;
+	*is_blk = 1;
+	*size = n;
+	return DD_OK;
 }
 
 int ddp_put_fd(ddp_conn *c, const char *unit, const char *path, int fd,

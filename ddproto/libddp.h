@@ -114,6 +114,16 @@ typedef struct ddp_put_opts {
 /* ddp_put_fd with resume and progress (opts may be NULL). */
 int ddp_put_fd_opts(ddp_conn *c, const char *unit, const char *path, int fd,
 		    const ddp_put_opts *opts, ddp_put_stats *st) DD_WUR;
+/*
+ * The number of bytes a put of fd will read: st_size for a regular file
+ * (a sparse image's holes included), the BLKGETSIZE64 ioctl for a block
+ * device (*is_blk = 1). DD_ENOTSUP for anything else (pipes, ttys: the
+ * size is unknown), DD_EIO when fstat/ioctl fails. ddp_put_fd reads any
+ * of them front to back in 8 MiB pieces: memory stays bounded whatever
+ * the size.
+ */
+int ddp_source_size(int fd, uint64_t *size, int *is_blk) DD_WUR;
+
 /* Writes unit:path's content to fd; *size = bytes written (may be NULL). */
 int ddp_get_fd(ddp_conn *c, const char *unit, const char *path, int fd,
 	       uint64_t *size) DD_WUR;
