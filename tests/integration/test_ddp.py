@@ -183,6 +183,57 @@ class TestDDP(DedupdTestCase):
         for i, b in enumerate(blobs):
             self.assertEqual(self.get_bytes("backups:conc/%d" % i), b)
 
+    def run_on_pty(self, *args):
+        """Runs ddp with stderr on a pseudo-terminal; returns (rc, stdout, tty bytes)."""
+        import pty
+        from harness import bin_path
+        env = dict(os.environ)
+        env.update(self.env)
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.Popen([bin_path("ddp")] + list(args), env=env,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=slave)
+        finally:
+            os.close(slave)
+        tty = b""
+        try:
+            while True:
+                try:
+                    b = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not b:
+                    break
+                tty += b
+            out = p.stdout.read()
+            p.stdout.close()
+            rc = p.wait(120)
+        finally:
+            os.close(master)
+        return rc, out, tty
+
+    def test_progress_only_on_a_terminal(self):
+        src = self.write("prog.bin", random.Random(7).randbytes(24 << 20))
+        # scripts: stderr is a pipe, nothing but the summary on stdout
+        r = self.ddp("put", src, "backups:prog/a.bin")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, b"")
+        self.assertIn(b"saved by dedup", r.stdout)
+        # a terminal: a progress line with bytes, a rate and the bytes saved
+        rc, out, tty = self.run_on_pty("put", src, "backups:prog/b.bin")
+        self.assertEqual(rc, 0, tty)
+        line = tty.replace(b"\r\n", b"\n").split(b"\r")[-1]  # the tty adds \r
+        self.assertRegex(line, rb"prog/b\.bin  24\.0 MiB / 24\.0 MiB  100%  "
+                               rb"[0-9.]+ (B|KiB|MiB|GiB)/s  saved [0-9.]+ (B|KiB|MiB|GiB)")
+        self.assertIn(b"saved by dedup", out)  # the summary stays on stdout
+        # --json and --quiet silence it even on a terminal
+        rc, out, tty = self.run_on_pty("--json", "put", src, "backups:prog/c.bin")
+        self.assertEqual((rc, tty), (0, b""))
+        self.assertEqual(json.loads(out)["logical_bytes"], 24 << 20)
+        rc, out, tty = self.run_on_pty("--quiet", "put", src, "backups:prog/d.bin")
+        self.assertEqual((rc, out, tty), (0, b"", b""))
+
     def test_half_close_still_answered(self):
         c = socket.create_connection(self.hostport, timeout=10)
         try:
