@@ -586,6 +586,7 @@ typedef struct put_ctx {
 	int have_token;     /* a writer was opened: resumable by token */
 	int opened;         /* p->handle is open on the current connection */
 	int local_err;      /* DD_EIO came from the source, not the network */
+	unsigned runs;      /* passes over the source started */
 	const ddp_put_opts *opts;
 	uint64_t sent0;     /* c->sent when the put began */
 } put_ctx;
@@ -829,10 +830,15 @@ static int put_open(put_ctx *p, uint64_t *size)
 /* Forgets per-connection progress before (re)starting at offset from. */
 static int put_rewind(put_ctx *p, uint64_t from)
 {
-	if (from && (p->base < 0 || lseek(p->fd, p->base + (off_t)from, SEEK_SET) < 0)) {
+	/* A seekable source goes back to where the writer stands (also to 0
+	 * when a fresh writer replaced an expired one); a pipe can only be
+	 * read once. */
+	if (p->base >= 0 ? lseek(p->fd, p->base + (off_t)from, SEEK_SET) < 0
+			 : (from || p->runs)) {
 		p->local_err = 1;
 		return DD_EIO;
 	}
+	p->runs++;
 	seg_chunker_reset(p->ck);
 	p->nb = 0;
 	p->offset = from;
