@@ -587,6 +587,8 @@ typedef struct put_ctx {
 	int opened;         /* p->handle is open on the current connection */
 	int local_err;      /* DD_EIO came from the source, not the network */
 	unsigned runs;      /* passes over the source started */
+	int sparse;         /* a regular file: pread at pos, holes not read */
+	off_t pos;          /* sparse: the next byte to read */
 	const ddp_put_opts *opts;
 	uint64_t sent0;     /* c->sent when the put began */
 } put_ctx;
@@ -759,17 +761,51 @@ static int close_file(ddp_conn *c, uint32_t handle, uint8_t flags, ddp_put_stats
 	return DD_OK;
 }
 
-/* Reads fd into buf[*end..cap) until full or EOF (*eof). DD_EIO with
- * *local set: the source failed (not the connection: no resume). */
-static int fill(int fd, uint8_t *buf, size_t cap, size_t *end, int *eof, uint64_t *logical,
-		int *local)
+/*
+ * Reads up to n bytes of a regular file at p->pos. A hole (SEEK_DATA) is
+ * not read: its zeros are written into dst directly, so a sparse image's
+ * holes cost neither disk reads nor page cache. Returns the bytes placed
+ * (0 at the end), or -1 (errno).
+ */
+static ssize_t read_sparse(put_ctx *p, uint8_t *dst, size_t n)
+{
+	off_t data = lseek(p->fd, p->pos, SEEK_DATA), hole;
+	struct stat sb;
+	ssize_t k;
+
+	if (data < 0 && errno == ENXIO) { /* no data from pos on: hole or EOF */
+		if (fstat(p->fd, &sb) != 0)
+			return -1;
+		data = sb.st_size;
+	}
+	if (data > p->pos) {
+		size_t z = (size_t)DD_MIN((uint64_t)(data - p->pos), (uint64_t)n);
+		memset(dst, 0, z);
+		p->pos += (off_t)z;
+		return (ssize_t)z;
+	}
+	/* at data (or no SEEK_DATA support): read up to the next hole */
+	hole = lseek(p->fd, p->pos, SEEK_HOLE);
+	if (hole > p->pos)
+		n = (size_t)DD_MIN((uint64_t)(hole - p->pos), (uint64_t)n);
+	k = pread(p->fd, dst, n, p->pos);
+	if (k > 0)
+		p->pos += k;
+	return k;
+}
+
+/* Reads the source into buf[*end..cap) until full or EOF (*eof). DD_EIO
+ * with p->local_err set: the source failed (not the connection: no
+ * resume). */
+static int fill(put_ctx *p, uint8_t *buf, size_t cap, size_t *end, int *eof)
 {
 	while (*end < cap) {
-		ssize_t k = read(fd, buf + *end, cap - *end);
+		ssize_t k = p->sparse ? read_sparse(p, buf + *end, cap - *end)
+				      : read(p->fd, buf + *end, cap - *end);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
-			*local = 1;
+			p->local_err = 1;
 			return DD_EIO;
 		}
 		if (k == 0) {
@@ -777,7 +813,7 @@ static int fill(int fd, uint8_t *buf, size_t cap, size_t *end, int *eof, uint64_
 			break;
 		}
 		*end += (size_t)k;
-		*logical += (uint64_t)k;
+		p->st->logical += (uint64_t)k;
 	}
 	return DD_OK;
 }
@@ -838,6 +874,7 @@ static int put_rewind(put_ctx *p, uint64_t from)
 		p->local_err = 1;
 		return DD_EIO;
 	}
+	p->pos = p->base + (off_t)from;
 	p->runs++;
 	seg_chunker_reset(p->ck);
 	p->nb = 0;
@@ -860,8 +897,7 @@ static int put_run(put_ctx *p, uint64_t from)
 	if ((rc = put_rewind(p, from)) != DD_OK)
 		return rc;
 	while (!eof) {
-		if ((rc = fill(p->fd, p->buf, READ_BUF, &end, &eof, &p->st->logical,
-			       &p->local_err)) != DD_OK ||
+		if ((rc = fill(p, p->buf, READ_BUF, &end, &eof)) != DD_OK ||
 		    (rc = chunk_buf(p, p->ck, p->buf, &scan, &start, end, eof)) != DD_OK ||
 		    (rc = flush_batch(p)) != DD_OK)
 			return rc;
@@ -920,6 +956,10 @@ int ddp_put_fd_opts(ddp_conn *c, const char *unit, const char *path, int fd,
 	p.opts = opts;
 	p.sent0 = c->sent;
 	p.base = lseek(fd, 0, SEEK_CUR); /* -1 for pipes: no resume */
+	{
+		struct stat sb;
+		p.sparse = p.base >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+	}
 	/* one pass front to back: let the kernel read ahead (fails
 	 * harmlessly on pipes) */
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
