@@ -100,7 +100,7 @@ ddp_client *ddp_client_new(dd_str access_key, const void *secret,
 	memset(&q, 0, sizeof(q));
 	q.op = DDP_OP_HELLO;
 	q.u.hello.ver_min = q.u.hello.ver_max = DDP_VERSION;
-	q.u.hello.features = DDP_FEAT_ZSTD;
+	q.u.hello.features = DDP_FEAT_ZSTD | DDP_FEAT_CHUNKING;
 	q.u.hello.agent = agent;
 	if (ddp_auth_key(secret, secret_len, c->key) != DD_OK ||
 	    queue_req(c, &q, NULL) != DD_OK) {
@@ -195,6 +195,15 @@ static int on_hello(ddp_client *c, const ddp_resp *r)
 	p->dsp_max_batch = DD_MIN(r->u.hello.dsp_max_batch, DDP_DSP_MAX_BATCH);
 	p->max_segment = DD_MIN(r->u.hello.max_segment, DDP_MAX_SEGMENT);
 	p->resume_ttl_s = r->u.hello.resume_ttl_s;
+	if (r->u.hello.features & DDP_FEAT_CHUNKING) {
+		/* decoded: 1..DDP_MAX_CHUNKER bytes; values are the caller's to
+		 * judge (seg_chunk_params_check) */
+		memcpy(p->chunker, r->u.hello.chunker.p, r->u.hello.chunker.len);
+		p->chunker[r->u.hello.chunker.len] = '\0';
+		p->chunk_min = r->u.hello.chunk_min;
+		p->chunk_avg = r->u.hello.chunk_avg;
+		p->chunk_max = r->u.hello.chunk_max;
+	}
 	if (p->window_reqs == 0 || p->window_bytes < p->max_payload || p->max_io == 0 ||
 	    p->dsp_max_batch == 0 || p->max_segment == 0)
 		return fail(c, DD_EPROTO);

@@ -78,6 +78,14 @@ const char *ddp_op_name(int op);
 /* HELLO feature flags. */
 #define DDP_FEAT_ZSTD 0x00000001u
 #define DDP_FEAT_TLS 0x00000002u
+/* Client: "announce your chunking"; server: the HELLO response carries the
+ * chunking extension (chunker, min/avg/max). docs/DDP.md 6.1. */
+#define DDP_FEAT_CHUNKING 0x00000004u
+
+/* The chunker of segstore/chunker.c (FastCDC-style Gear hash, normalized
+ * chunking) as named in the HELLO chunking extension. */
+#define DDP_CHUNKER_NAME "fastcdc-gear-1"
+#define DDP_MAX_CHUNKER 32 /* chunker name bytes */
 
 /* OPEN flags. */
 #define DDP_OPEN_READ 0x01u
@@ -362,6 +370,9 @@ typedef struct ddp_resp {
 			uint16_t dsp_max_batch;
 			uint32_t max_segment;
 			uint32_t resume_ttl_s;
+			/* present when features has DDP_FEAT_CHUNKING */
+			dd_str chunker; /* 1..DDP_MAX_CHUNKER bytes */
+			uint32_t chunk_min, chunk_avg, chunk_max;
 		} hello;
 		struct {
 			uint8_t proof[DDP_MAC_LEN];
@@ -542,6 +553,9 @@ typedef struct ddp_session_cfg {
 	uint32_t resume_ttl_s;
 	size_t out_high;        /* stop taking input past this much output */
 	int tls;                /* the transport is TLS (advertised) */
+	/* The store's chunking, announced in HELLO to clients that ask
+	 * (DDP_FEAT_CHUNKING); chunk_avg 0 = not announced. */
+	uint32_t chunk_min, chunk_avg, chunk_max;
 } ddp_session_cfg;
 
 /* Fills cfg with the defaults of docs/DDP.md. */
@@ -621,6 +635,10 @@ typedef struct ddp_server_params {
 	uint16_t dsp_max_batch;
 	uint32_t max_segment;
 	uint32_t resume_ttl_s;
+	/* The store's chunking when features has DDP_FEAT_CHUNKING (else
+	 * chunker "" and zeros). chunker is NUL-terminated. */
+	char chunker[DDP_MAX_CHUNKER + 1];
+	uint32_t chunk_min, chunk_avg, chunk_max;
 } ddp_server_params;
 
 /*

@@ -9,13 +9,21 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -32,6 +40,10 @@ struct ddp_conn {
 	uint64_t sent, received;
 	int async_rc; /* first error among pipelined answers */
 	char err[DDP_MAX_MESSAGE + 32];
+	/* How to dial again (ddp_conn_reconnect); NULL endpoint: made by
+	 * ddp_conn_open_io, cannot redial. Owned copies; sk is cleansed. */
+	char *endpoint, *ca_file, *ak, *sk;
+	int tls;
 };
 
 /* ------------------------------------------------------------ transport */
@@ -101,6 +113,8 @@ static int rpc(ddp_conn *c, const ddp_req *q, ddp_resp *r)
 	int rc;
 
 	c->err[0] = '\0';
+	if (!c->cl)
+		return DD_EIO; /* a reconnect failed: no connection */
 	if ((rc = ddp_client_send(c->cl, q, &id)) != DD_OK)
 		return rc;
 	if ((rc = flush_out(c)) != DD_OK || (rc = read_resp(c, r)) != DD_OK)
@@ -203,8 +217,16 @@ void ddp_conn_close(ddp_conn *c)
 			ddp_resp_release(&r);
 	}
 	ddp_client_free(c->cl);
-	c->io.close(c->io.ctx);
+	if (c->io.close)
+		c->io.close(c->io.ctx);
 	free(c->rx);
+	free(c->endpoint);
+	free(c->ca_file);
+	free(c->ak);
+	if (c->sk) {
+		OPENSSL_cleanse(c->sk, strlen(c->sk));
+		free(c->sk);
+	}
 	free(c);
 }
 
@@ -332,8 +354,13 @@ static int tcp_connect(const char *host, const char *port, int *fd_out)
 		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
 		if (fd < 0)
 			continue;
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+			/* small requests (READ, DSP_QUERY) must not wait for
+			 * Nagle behind the ACK of the previous one */
+			int one = 1;
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			break;
+		}
 		close(fd);
 		fd = -1;
 	}
@@ -376,13 +403,12 @@ static int tls_start(sock_io *s, const char *host, const char *ca_file)
 	return DD_OK;
 }
 
-int ddp_conn_connect(const char *endpoint, int tls, const char *ca_file,
-		     const char *access_key, const char *secret, ddp_conn **out)
+/* Opens the TCP (TLS) transport to endpoint into *io. */
+static int dial(const char *endpoint, int tls, const char *ca_file, ddp_io *io)
 {
 	char host[256];
 	const char *port;
 	sock_io *s;
-	ddp_io io;
 	int rc;
 
 	if ((rc = split_endpoint(endpoint, host, sizeof(host), &port)) != DD_OK)
@@ -395,14 +421,89 @@ int ddp_conn_connect(const char *endpoint, int tls, const char *ca_file,
 		sock_close(s);
 		return rc;
 	}
-	io.ctx = s;
-	io.send = sock_send;
-	io.recv = sock_recv;
-	io.close = sock_close;
-	return ddp_conn_open_io(&io, access_key, secret, out);
+	io->ctx = s;
+	io->send = sock_send;
+	io->recv = sock_recv;
+	io->close = sock_close;
+	return DD_OK;
+}
+
+int ddp_conn_connect(const char *endpoint, int tls, const char *ca_file,
+		     const char *access_key, const char *secret, ddp_conn **out)
+{
+	ddp_conn *c;
+	ddp_io io;
+	int rc;
+
+	if ((rc = dial(endpoint, tls, ca_file, &io)) != DD_OK)
+		return rc;
+	if ((rc = ddp_conn_open_io(&io, access_key, secret, &c)) != DD_OK)
+		return rc;
+	c->tls = tls;
+	c->endpoint = strdup(endpoint);
+	c->ak = strdup(access_key);
+	c->sk = strdup(secret);
+	c->ca_file = ca_file ? strdup(ca_file) : NULL;
+	if (!c->endpoint || !c->ak || !c->sk || (ca_file && !c->ca_file)) {
+		ddp_conn_close(c);
+		return DD_ENOMEM;
+	}
+	*out = c;
+	return DD_OK;
+}
+
+int ddp_conn_reconnect(ddp_conn *c)
+{
+	ddp_io io;
+	int rc;
+
+	if (!c->endpoint)
+		return DD_ENOTSUP;
+	/* Drop the old transport without BYE: BYE would abort open writers,
+	 * a drop keeps them resumable. */
+	ddp_client_free(c->cl);
+	c->cl = NULL;
+	if (c->io.close)
+		c->io.close(c->io.ctx);
+	memset(&c->io, 0, sizeof(c->io));
+	c->rx_pos = c->rx_len = 0;
+	c->async_rc = DD_OK;
+	if ((rc = dial(c->endpoint, c->tls, c->ca_file, &io)) != DD_OK)
+		return rc;
+	c->io = io;
+	c->cl = ddp_client_new(dd_str_c(c->ak), c->sk, strlen(c->sk),
+			       DD_STR_LIT("libddp/" DD_VERSION));
+	if (!c->cl)
+		return DD_ENOMEM;
+	if ((rc = flush_out(c)) != DD_OK || (rc = read_resp(c, NULL)) != DD_OK) {
+		ddp_client_free(c->cl); /* not READY: no BYE at close */
+		c->cl = NULL;
+		return rc;
+	}
+	return DD_OK;
 }
 
 /* ------------------------------------------------------------ put (DSP) */
+
+int ddp_chunk_params(const ddp_conn *c, seg_chunk_params *out)
+{
+	static const ddp_server_params none;
+	const ddp_server_params *sp = c->cl ? ddp_client_params(c->cl) : &none;
+	seg_chunk_params cp = {sp->chunk_min, sp->chunk_avg, sp->chunk_max};
+
+	/* Use what the server announced when it is our chunker, valid, and
+	 * its largest chunk fits one DSP segment; else the store defaults. */
+	if ((sp->features & DDP_FEAT_CHUNKING) &&
+	    strcmp(sp->chunker, DDP_CHUNKER_NAME) == 0 &&
+	    seg_chunk_params_check(&cp) == DD_OK && cp.max <= sp->max_segment) {
+		*out = cp;
+		return 1;
+	}
+	out->avg = 8192; /* seg.h defaults: avg 8 KiB, min avg/4, max avg*8 */
+	out->min = out->avg / 4;
+	out->max = out->avg * 8;
+	return 0;
+}
 
 typedef struct chunk {
 	uint8_t fp[DDP_FP_LEN];
@@ -475,6 +576,21 @@ typedef struct put_ctx {
 	size_t zcap;
 	ddp_segment *segs;
 	ddp_put_stats *st;
+	/* the file and the writer */
+	const char *unit, *path;
+	int fd;
+	off_t base;         /* fd's offset at the start (-1: not seekable) */
+	seg_chunker *ck;
+	uint8_t *buf;       /* READ_BUF bytes of the file */
+	uint8_t token[DDP_TOKEN_LEN];
+	int have_token;     /* a writer was opened: resumable by token */
+	int opened;         /* p->handle is open on the current connection */
+	int local_err;      /* DD_EIO came from the source, not the network */
+	unsigned runs;      /* passes over the source started */
+	int sparse;         /* a regular file: pread at pos, holes not read */
+	off_t pos;          /* sparse: the next byte to read */
+	const ddp_put_opts *opts;
+	uint64_t sent0;     /* c->sent when the put began */
 } put_ctx;
 
 /* Sends the DSP_PUT for segs[0..n) (n may be 0: nothing). */
@@ -605,7 +721,8 @@ static int chunk_buf(put_ctx *p, seg_chunker *ck, const uint8_t *buf, size_t *sc
 }
 
 static int open_file(ddp_conn *c, const char *unit, const char *path, uint32_t flags,
-		     uint32_t *handle, uint64_t *size)
+		     const uint8_t *token_in, uint32_t *handle, uint64_t *size,
+		     uint8_t *token_out)
 {
 	ddp_req q = {.op = DDP_OP_OPEN};
 	ddp_resp r;
@@ -614,10 +731,14 @@ static int open_file(ddp_conn *c, const char *unit, const char *path, uint32_t f
 	q.u.open.unit = dd_str_c(unit);
 	q.u.open.path = dd_str_c(path);
 	q.u.open.flags = flags;
+	if (token_in)
+		memcpy(q.u.open.token, token_in, DDP_TOKEN_LEN);
 	if ((rc = rpc(c, &q, &r)) != DD_OK)
 		return rc;
 	*handle = r.u.open.handle;
 	*size = r.u.open.size;
+	if (token_out)
+		memcpy(token_out, r.u.open.token, DDP_TOKEN_LEN);
 	ddp_resp_release(&r);
 	return DD_OK;
 }
@@ -640,79 +761,234 @@ static int close_file(ddp_conn *c, uint32_t handle, uint8_t flags, ddp_put_stats
 	return DD_OK;
 }
 
-/* Reads fd into buf[*end..cap) until full or EOF (*eof). */
-static int fill(int fd, uint8_t *buf, size_t cap, size_t *end, int *eof, uint64_t *logical)
+/*
+ * Reads up to n bytes of a regular file at p->pos. A hole (SEEK_DATA) is
+ * not read: its zeros are written into dst directly, so a sparse image's
+ * holes cost neither disk reads nor page cache. Returns the bytes placed
+ * (0 at the end), or -1 (errno).
+ */
+static ssize_t read_sparse(put_ctx *p, uint8_t *dst, size_t n)
+{
+	off_t data = lseek(p->fd, p->pos, SEEK_DATA), hole;
+	struct stat sb;
+	ssize_t k;
+
+	if (data < 0 && errno == ENXIO) { /* no data from pos on: hole or EOF */
+		if (fstat(p->fd, &sb) != 0)
+			return -1;
+		data = sb.st_size;
+	}
+	if (data > p->pos) {
+		size_t z = (size_t)DD_MIN((uint64_t)(data - p->pos), (uint64_t)n);
+		memset(dst, 0, z);
+		p->pos += (off_t)z;
+		return (ssize_t)z;
+	}
+	/* at data (or no SEEK_DATA support): read up to the next hole */
+	hole = lseek(p->fd, p->pos, SEEK_HOLE);
+	if (hole > p->pos)
+		n = (size_t)DD_MIN((uint64_t)(hole - p->pos), (uint64_t)n);
+	k = pread(p->fd, dst, n, p->pos);
+	if (k > 0)
+		p->pos += k;
+	return k;
+}
+
+/* Reads the source into buf[*end..cap) until full or EOF (*eof). DD_EIO
+ * with p->local_err set: the source failed (not the connection: no
+ * resume). */
+static int fill(put_ctx *p, uint8_t *buf, size_t cap, size_t *end, int *eof)
 {
 	while (*end < cap) {
-		ssize_t k = read(fd, buf + *end, cap - *end);
+		ssize_t k = p->sparse ? read_sparse(p, buf + *end, cap - *end)
+				      : read(p->fd, buf + *end, cap - *end);
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k < 0)
+		if (k < 0) {
+			p->local_err = 1;
 			return DD_EIO;
+		}
 		if (k == 0) {
 			*eof = 1;
 			break;
 		}
 		*end += (size_t)k;
-		*logical += (uint64_t)k;
+		p->st->logical += (uint64_t)k;
 	}
 	return DD_OK;
 }
 
-int ddp_put_fd(ddp_conn *c, const char *unit, const char *path, int fd,
-	       ddp_put_stats *st)
+static void sleep_ms(unsigned ms)
 {
-	seg_chunk_params cp = {0, 0, 0};
-	seg_chunker *ck = NULL;
-	uint8_t *buf = NULL;
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void report(put_ctx *p)
+{
+	p->st->wire_sent = p->c->sent - p->sent0;
+	if (p->opts && p->opts->progress)
+		p->opts->progress(p->opts->progress_arg, p->st);
+}
+
+/*
+ * Opens the writer on the current connection: a fresh one, or (resume)
+ * the dropped one by its token. Sets p->handle, *size (the length the
+ * server holds). The old connection's drop may not have reached the server
+ * yet (its writer is still attached: ENOENT), so RESUME is retried a few
+ * times; a token that stays unknown (expired) starts a new writer from 0,
+ * where DSP still finds the segments the unit already received.
+ */
+static int put_open(put_ctx *p, uint64_t *size)
+{
+	int rc = DD_ENOENT;
+
+	if (p->have_token) {
+		for (unsigned i = 0; i < 5 && rc == DD_ENOENT; i++) {
+			if (i)
+				sleep_ms(100u << i);
+			rc = open_file(p->c, p->unit, p->path, DDP_OPEN_CREATE | DDP_OPEN_RESUME,
+				       p->token, &p->handle, size, NULL);
+		}
+		if (rc != DD_ENOENT) {
+			p->opened = rc == DD_OK;
+			return rc;
+		}
+	}
+	rc = open_file(p->c, p->unit, p->path, DDP_OPEN_CREATE, NULL, &p->handle, size,
+		       p->token);
+	p->opened = p->have_token = rc == DD_OK;
+	return rc;
+}
+
+/* Forgets per-connection progress before (re)starting at offset from. */
+static int put_rewind(put_ctx *p, uint64_t from)
+{
+	/* A seekable source goes back to where the writer stands (also to 0
+	 * when a fresh writer replaced an expired one); a pipe can only be
+	 * read once. */
+	if (p->base >= 0 ? lseek(p->fd, p->base + (off_t)from, SEEK_SET) < 0
+			 : (from || p->runs)) {
+		p->local_err = 1;
+		return DD_EIO;
+	}
+	p->pos = p->base + (off_t)from;
+	p->runs++;
+	seg_chunker_reset(p->ck);
+	p->nb = 0;
+	p->offset = from;
+	p->st->logical = from;
+	/* A segment sent on the dropped connection may never have arrived:
+	 * forget them all; the server answers present what it did receive. */
+	if (p->sent.used)
+		memset(p->sent.used, 0, p->sent.cap);
+	p->sent.n = 0;
+	return DD_OK;
+}
+
+/* Sends the file from the writer's length `from` to its end, commits. */
+static int put_run(put_ctx *p, uint64_t from)
+{
 	size_t start = 0, scan = 0, end = 0;
-	uint64_t size, sent0 = c->sent;
-	int eof = 0, rc, opened = 0;
+	int eof = 0, rc;
+
+	if ((rc = put_rewind(p, from)) != DD_OK)
+		return rc;
+	while (!eof) {
+		if ((rc = fill(p, p->buf, READ_BUF, &end, &eof)) != DD_OK ||
+		    (rc = chunk_buf(p, p->ck, p->buf, &scan, &start, end, eof)) != DD_OK ||
+		    (rc = flush_batch(p)) != DD_OK)
+			return rc;
+		/* Keep the partial chunk: move it to the front, refill after it. */
+		memmove(p->buf, p->buf + start, end - start);
+		scan -= start;
+		end -= start;
+		start = 0;
+		report(p);
+	}
+	p->opened = 0; /* CLOSE frees the handle whatever its answer */
+	return close_file(p->c, p->handle, DDP_CLOSE_COMMIT, p->st);
+}
+
+/* After a dropped connection: redial with backoff, reopen, continue.
+ * Returns the outcome of the last attempt. */
+static int put_resume(put_ctx *p, int rc)
+{
+	unsigned wait = p->opts->backoff_ms ? p->opts->backoff_ms : 200;
+	uint64_t size;
+
+	for (unsigned tries = 0; rc == DD_EIO && !p->local_err && tries < p->opts->retries;
+	     tries++) {
+		sleep_ms(wait);
+		wait = DD_MIN(wait * 2, 10000u);
+		p->opened = 0;
+		if ((rc = ddp_conn_reconnect(p->c)) != DD_OK)
+			continue;
+		p->st->resumes++;
+		p->st->resent_from = p->c->sent;
+		if ((rc = put_open(p, &size)) != DD_OK)
+			continue;
+		p->st->resume_offset = size;
+		rc = put_run(p, size);
+	}
+	return rc;
+}
+
+int ddp_put_fd_opts(ddp_conn *c, const char *unit, const char *path, int fd,
+		    const ddp_put_opts *opts, ddp_put_stats *st)
+{
+	seg_chunk_params cp;
+	uint64_t size;
+	int rc;
 	put_ctx p;
 
 	memset(&p, 0, sizeof(p));
 	memset(st, 0, sizeof(*st));
+	if (!c->cl)
+		return DD_EIO; /* a reconnect failed earlier */
 	p.c = c;
 	p.st = st;
-	/* The store's defaults (seg.h): avg 8 KiB, min avg/4, max avg*8. */
-	cp.avg = 8192;
-	cp.min = cp.avg / 4;
-	cp.max = cp.avg * 8;
+	p.unit = unit;
+	p.path = path;
+	p.fd = fd;
+	p.opts = opts;
+	p.sent0 = c->sent;
+	p.base = lseek(fd, 0, SEEK_CUR); /* -1 for pipes: no resume */
+	{
+		struct stat sb;
+		p.sparse = p.base >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+	}
+	/* one pass front to back: let the kernel read ahead (fails
+	 * harmlessly on pipes) */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	ddp_chunk_params(c, &cp);
 	p.max_batch = ddp_client_params(c->cl)->dsp_max_batch;
 	p.zcap = ddp_client_params(c->cl)->max_payload;
-	if (!(ck = seg_chunker_new(&cp)) || !(buf = malloc(READ_BUF)) ||
+	if (!(p.ck = seg_chunker_new(&cp)) || !(p.buf = malloc(READ_BUF)) ||
 	    !(p.batch = malloc(p.max_batch * sizeof(*p.batch))) ||
 	    !(p.zbuf = malloc(p.zcap)) ||
 	    !(p.segs = malloc(DDP_DSP_MAX_PUT * sizeof(*p.segs)))) {
 		rc = DD_ENOMEM;
 		goto out;
 	}
-	if ((rc = open_file(c, unit, path, DDP_OPEN_CREATE, &p.handle, &size)) != DD_OK)
-		goto out;
-	opened = 1;
-	while (!eof) {
-		if ((rc = fill(fd, buf, READ_BUF, &end, &eof, &st->logical)) != DD_OK ||
-		    (rc = chunk_buf(&p, ck, buf, &scan, &start, end, eof)) != DD_OK ||
-		    (rc = flush_batch(&p)) != DD_OK)
-			goto out;
-		/* Keep the partial chunk: move it to the front, refill after it. */
-		memmove(buf, buf + start, end - start);
-		scan -= start;
-		end -= start;
-		start = 0;
-	}
-	opened = 0;
-	rc = close_file(c, p.handle, DDP_CLOSE_COMMIT, st);
+	if ((rc = put_open(&p, &size)) == DD_OK)
+		rc = put_run(&p, 0);
+	if (rc == DD_EIO && opts && opts->retries && c->endpoint && p.base >= 0)
+		rc = put_resume(&p, rc);
 out:
-	if (opened && rc != DD_EIO && rc != DD_EPROTO) {
+	if (p.opened && c->cl && rc != DD_EIO && rc != DD_EPROTO) {
 		char keep[sizeof(c->err)];
 		memcpy(keep, c->err, sizeof(keep));
 		(void)!close_file(c, p.handle, 0, NULL); /* abort the writer */
 		memcpy(c->err, keep, sizeof(keep));
 	}
-	st->wire_sent = c->sent - sent0;
-	seg_chunker_free(ck);
-	free(buf);
+	st->wire_sent = c->sent - p.sent0;
+	if (st->resumes)
+		st->sent_after_resume = c->sent - st->resent_from;
+	seg_chunker_free(p.ck);
+	free(p.buf);
 	free(p.batch);
 	free(p.zbuf);
 	free(p.segs);
@@ -721,19 +997,47 @@ out:
 	return rc;
 }
 
+int ddp_source_size(int fd, uint64_t *size, int *is_blk)
+{
+	struct stat sb;
+	uint64_t n = 0;
+
+	*is_blk = 0;
+	if (fstat(fd, &sb) != 0)
+		return DD_EIO;
+	if (S_ISREG(sb.st_mode)) {
+		*size = (uint64_t)sb.st_size; /* holes of a sparse image count */
+		return DD_OK;
+	}
+	if (!S_ISBLK(sb.st_mode))
+		return DD_ENOTSUP; /* pipes, ttys, char devices: unknown */
+	if (ioctl(fd, BLKGETSIZE64, &n) != 0)
+		return DD_EIO;
+	*is_blk = 1;
+	*size = n;
+	return DD_OK;
+}
+
+int ddp_put_fd(ddp_conn *c, const char *unit, const char *path, int fd,
+	       ddp_put_stats *st)
+{
+	return ddp_put_fd_opts(c, unit, path, fd, NULL, st);
+}
+
 /* ------------------------------------------------------------ the rest */
 
 int ddp_get_fd(ddp_conn *c, const char *unit, const char *path, int fd,
 	       uint64_t *size)
 {
-	uint32_t handle, max_io = ddp_client_params(c->cl)->max_io;
+	uint32_t handle, max_io;
 	uint64_t fsize, off = 0;
 	ddp_req q = {.op = DDP_OP_READ};
 	ddp_resp r;
 	int rc;
 
-	if ((rc = open_file(c, unit, path, DDP_OPEN_READ, &handle, &fsize)) != DD_OK)
+	if ((rc = open_file(c, unit, path, DDP_OPEN_READ, NULL, &handle, &fsize, NULL)) != DD_OK)
 		return rc;
+	max_io = ddp_client_params(c->cl)->max_io;
 	for (;;) {
 		q.u.read.handle = handle;
 		q.u.read.offset = off;

@@ -6,11 +6,13 @@
  * fingerprints go to the server in DSP_QUERY batches and only the segments
  * the storage unit lacks are sent (zstd-compressed when that is smaller).
  *
- * Chunk parameters: DDP does not announce the store's chunking, so libddp
- * uses the store defaults (avg 8 KiB, min 2 KiB, max 64 KiB), the
- * parameters of every data dir created with default options. A store made
- * with other parameters still works (DSP sends the bytes), it just
- * deduplicates less against data written over S3.
+ * Chunk parameters: libddp asks for the HELLO chunking extension
+ * (DDP_FEAT_CHUNKING) and cuts with the chunker parameters the server
+ * announces (the store's, fixed per data dir), so its fingerprints match
+ * what the server's own chunking stored (S3 writes). A server that does not
+ * announce them, an unknown chunker name, or a largest chunk over the DSP
+ * max_segment fall back to the store defaults (avg 8 KiB, min 2 KiB, max
+ * 64 KiB): DSP still works, it only deduplicates less against S3 data.
  *
  * One ddp_conn is used by one thread at a time. Every function returns a
  * dd_rc; after a server error ddp_conn_error() says what the server said.
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "ddproto/ddp.h"
+#include "segstore/seg.h"
 
 /* A byte transport. send writes all n bytes; recv reads 1..cap bytes
  * (*got = 0 at end of stream). Both return a dd_rc. close frees ctx. */
@@ -49,6 +52,15 @@ int ddp_conn_open_io(const ddp_io *io, const char *access_key, const char *secre
 int ddp_conn_connect(const char *endpoint, int tls, const char *ca_file,
 		     const char *access_key, const char *secret,
 		     ddp_conn **out) DD_WUR;
+/*
+ * Drops c's transport without BYE (so open writers stay resumable on the
+ * server), dials the same endpoint again and authenticates. Returns DD_OK,
+ * DD_ENOTSUP for a connection made by ddp_conn_open_io, or the error of
+ * ddp_conn_connect; after a failure every call on c returns DD_EIO until a
+ * reconnect succeeds. Handles opened before are gone (a writer is reopened
+ * by its resume token).
+ */
+int ddp_conn_reconnect(ddp_conn *c) DD_WUR;
 /* Sends BYE (best effort), closes the transport, frees c. NULL: no-op. */
 void ddp_conn_close(ddp_conn *c);
 /* The last server error "ENOENT: message" ("" if none); valid until the
@@ -56,6 +68,12 @@ void ddp_conn_close(ddp_conn *c);
 const char *ddp_conn_error(const ddp_conn *c);
 /* Wire counters since connect: frame bytes sent and received. */
 void ddp_conn_counters(const ddp_conn *c, uint64_t *sent, uint64_t *received);
+
+/*
+ * Fills *out with the chunk parameters ddp_put_fd cuts with on c: the
+ * server's announced ones (returns 1) or the defaults (returns 0).
+ */
+int ddp_chunk_params(const ddp_conn *c, seg_chunk_params *out);
 
 typedef struct ddp_put_stats {
 	uint64_t logical;      /* bytes of the file */
@@ -65,11 +83,47 @@ typedef struct ddp_put_stats {
 	uint64_t segs_sent;    /* segments whose data was sent */
 	uint8_t digest[32];    /* SHA-256 of the file when digest_len == 32 */
 	uint8_t digest_len;
+	/* resume (ddp_put_fd_opts with retries) */
+	uint32_t resumes;           /* reconnections that reopened the writer */
+	uint64_t resume_offset;     /* writer length the server held at the last one */
+	uint64_t sent_after_resume; /* frame bytes sent since the last resume */
+	uint64_t resent_from;       /* internal: connection counter at the resume */
 } ddp_put_stats;
 
-/* Writes the bytes read from fd (to its end) as unit:path with DSP. */
+/* Writes the bytes read from fd (to its end) as unit:path with DSP.
+ * Same as ddp_put_fd_opts with opts NULL (no resume). */
 int ddp_put_fd(ddp_conn *c, const char *unit, const char *path, int fd,
 	       ddp_put_stats *st) DD_WUR;
+
+typedef struct ddp_put_opts {
+	/* Resume: when the connection drops during the put (DD_EIO), up to
+	 * `retries` times wait (backoff_ms, doubling, at most 10 s; 0 = 200),
+	 * reconnect (ddp_conn_reconnect), reopen the writer with its resume
+	 * token and continue from the length the server holds: only what it
+	 * lacks is sent again. Needs a connection made by ddp_conn_connect and
+	 * a seekable fd (files, block devices; not pipes). 0: no resume. */
+	unsigned retries;
+	unsigned backoff_ms;
+	/* Called after every chunk of the file read (8 MiB) with the stats so
+	 * far (logical = bytes read; wire_sent, seg_bytes up to date); NULL =
+	 * none. Must not call libddp on this connection. */
+	void (*progress)(void *arg, const ddp_put_stats *st);
+	void *progress_arg;
+} ddp_put_opts;
+
+/* ddp_put_fd with resume and progress (opts may be NULL). */
+int ddp_put_fd_opts(ddp_conn *c, const char *unit, const char *path, int fd,
+		    const ddp_put_opts *opts, ddp_put_stats *st) DD_WUR;
+/*
+ * The number of bytes a put of fd will read: st_size for a regular file
+ * (a sparse image's holes included), the BLKGETSIZE64 ioctl for a block
+ * device (*is_blk = 1). DD_ENOTSUP for anything else (pipes, ttys: the
+ * size is unknown), DD_EIO when fstat/ioctl fails. ddp_put_fd reads any
+ * of them front to back in 8 MiB pieces: memory stays bounded whatever
+ * the size.
+ */
+int ddp_source_size(int fd, uint64_t *size, int *is_blk) DD_WUR;
+
 /* Writes unit:path's content to fd; *size = bytes written (may be NULL). */
 int ddp_get_fd(ddp_conn *c, const char *unit, const char *path, int fd,
 	       uint64_t *size) DD_WUR;

@@ -14,10 +14,143 @@
 #include "ddproto/ddp.h"
 #include "ddproto/wire.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const uint8_t hello_magic[4] = {'D', 'D', 'P', '1'};
+
+/* ------------------------------------------------- table-driven fields */
+
+/*
+ * Every message is a fixed run of fields (described by a table and walked
+ * by one decoder and one encoder, so the two cannot disagree) followed,
+ * for a few opcodes, by a tail of arrays or data handled by hand.
+ */
+enum { FK_U8 = 1, FK_U16, FK_U32, FK_U64, FK_STR, FK_RAW };
+
+typedef struct fld {
+	uint8_t kind;
+	uint16_t arg; /* FK_STR: most bytes; FK_RAW: exact bytes */
+	size_t off;   /* of the member in ddp_req / ddp_resp */
+} fld;
+
+typedef struct spec {
+	const fld *f;
+	size_t n;
+} spec;
+
+#define FQ(k, m, a) {k, a, offsetof(ddp_req, m)}
+#define FR(k, m, a) {k, a, offsetof(ddp_resp, m)}
+#define SPEC(t) ((spec){t, DD_ARRAY_LEN(t)})
+#define NOFIELDS ((spec){NULL, 0})
+
+/* Reads the fields of sp into the struct at base. */
+static void dec_fields(ddp_cur *c, void *base, spec sp)
+{
+	for (size_t i = 0; i < sp.n; i++) {
+		void *m = (uint8_t *)base + sp.f[i].off;
+		switch (sp.f[i].kind) {
+		case FK_U8: *(uint8_t *)m = ddp_get_u8(c); break;
+		case FK_U16: *(uint16_t *)m = ddp_get_u16(c); break;
+		case FK_U32: *(uint32_t *)m = ddp_get_u32(c); break;
+		case FK_U64: *(uint64_t *)m = ddp_get_u64(c); break;
+		case FK_STR: *(dd_str *)m = ddp_get_str(c, sp.f[i].arg); break;
+		default: ddp_get_bytes(c, m, sp.f[i].arg); break;
+		}
+	}
+}
+
+/* Appends the fields of sp from the struct at base (first error in *rc;
+ * a string over its limit is DD_EINVAL). */
+static void enc_fields(dd_buf *b, int *rc, const void *base, spec sp)
+{
+	for (size_t i = 0; i < sp.n; i++) {
+		const void *m = (const uint8_t *)base + sp.f[i].off;
+		switch (sp.f[i].kind) {
+		case FK_U8: ddp_put_u8(b, rc, *(const uint8_t *)m); break;
+		case FK_U16: ddp_put_u16(b, rc, *(const uint16_t *)m); break;
+		case FK_U32: ddp_put_u32(b, rc, *(const uint32_t *)m); break;
+		case FK_U64: ddp_put_u64(b, rc, *(const uint64_t *)m); break;
+		case FK_STR: ddp_put_str(b, rc, *(const dd_str *)m, sp.f[i].arg); break;
+		default: ddp_put(b, rc, m, sp.f[i].arg); break;
+		}
+	}
+}
+
+/* Requests: the fixed fields of each opcode (docs/DDP.md section 6). */
+static const fld q_hello[] = {
+	FQ(FK_U16, u.hello.ver_min, 0), FQ(FK_U16, u.hello.ver_max, 0),
+	FQ(FK_U32, u.hello.features, 0), FQ(FK_STR, u.hello.agent, DDP_MAX_AGENT),
+};
+static const fld q_auth[] = {
+	FQ(FK_STR, u.auth.access_key, DDP_MAX_ACCESS_KEY),
+	FQ(FK_RAW, u.auth.cnonce, DDP_NONCE_LEN), FQ(FK_RAW, u.auth.proof, DDP_MAC_LEN),
+};
+static const fld q_ping[] = {FQ(FK_U64, u.ping.cookie, 0)};
+static const fld q_unit_list[] = {
+	FQ(FK_STR, u.unit_list.start_after, DDP_MAX_UNIT), FQ(FK_U16, u.unit_list.limit, 0),
+};
+static const fld q_unit[] = {FQ(FK_STR, u.unit_stat.unit, DDP_MAX_UNIT)};
+static const fld q_open[] = {
+	FQ(FK_STR, u.open.unit, DDP_MAX_UNIT), FQ(FK_STR, u.open.path, DDP_MAX_KEY),
+	FQ(FK_U32, u.open.flags, 0), FQ(FK_RAW, u.open.token, DDP_TOKEN_LEN),
+};
+static const fld q_close[] = {FQ(FK_U32, u.close.handle, 0), FQ(FK_U8, u.close.flags, 0)};
+static const fld q_write[] = {
+	FQ(FK_U32, u.write.handle, 0), FQ(FK_U64, u.write.offset, 0),
+	FQ(FK_U32, u.write.len, 0),
+};
+static const fld q_read[] = {
+	FQ(FK_U32, u.read.handle, 0), FQ(FK_U64, u.read.offset, 0), FQ(FK_U32, u.read.len, 0),
+};
+static const fld q_dsp_query[] = {
+	FQ(FK_U32, u.dsp_query.handle, 0), FQ(FK_U64, u.dsp_query.offset, 0),
+	FQ(FK_U16, u.dsp_query.count, 0),
+};
+static const fld q_dsp_put[] = {FQ(FK_U32, u.dsp_put.handle, 0), FQ(FK_U16, u.dsp_put.count, 0)};
+static const fld q_synth[] = {
+	FQ(FK_STR, u.synth.unit, DDP_MAX_UNIT), FQ(FK_STR, u.synth.path, DDP_MAX_KEY),
+	FQ(FK_U32, u.synth.flags, 0), FQ(FK_U16, u.synth.count, 0),
+};
+static const fld q_stat[] = {
+	FQ(FK_STR, u.stat.unit, DDP_MAX_UNIT), FQ(FK_STR, u.stat.path, DDP_MAX_KEY),
+};
+static const fld q_readdir[] = {
+	FQ(FK_STR, u.readdir.unit, DDP_MAX_UNIT), FQ(FK_STR, u.readdir.prefix, DDP_MAX_KEY),
+	FQ(FK_STR, u.readdir.start_after, DDP_MAX_KEY), FQ(FK_U16, u.readdir.limit, 0),
+};
+static const fld q_rename[] = {
+	FQ(FK_STR, u.rename.unit, DDP_MAX_UNIT), FQ(FK_STR, u.rename.from, DDP_MAX_KEY),
+	FQ(FK_STR, u.rename.to, DDP_MAX_KEY), FQ(FK_U32, u.rename.flags, 0),
+};
+
+/* Sets *sp to op's request fields; 0 for an unknown opcode. */
+static int req_spec(uint8_t op, spec *sp)
+{
+	switch (op) {
+	case DDP_OP_HELLO: *sp = SPEC(q_hello); return 1;
+	case DDP_OP_AUTH: *sp = SPEC(q_auth); return 1;
+	case DDP_OP_PING: *sp = SPEC(q_ping); return 1;
+	case DDP_OP_BYE: *sp = NOFIELDS; return 1;
+	case DDP_OP_UNIT_LIST: *sp = SPEC(q_unit_list); return 1;
+	case DDP_OP_UNIT_STAT:
+	case DDP_OP_UNIT_CREATE: *sp = SPEC(q_unit); return 1;
+	case DDP_OP_OPEN: *sp = SPEC(q_open); return 1;
+	case DDP_OP_CLOSE: *sp = SPEC(q_close); return 1;
+	case DDP_OP_WRITE: *sp = SPEC(q_write); return 1;
+	case DDP_OP_READ: *sp = SPEC(q_read); return 1;
+	case DDP_OP_DSP_QUERY: *sp = SPEC(q_dsp_query); return 1;
+	case DDP_OP_DSP_PUT: *sp = SPEC(q_dsp_put); return 1;
+	case DDP_OP_SYNTHESIZE: *sp = SPEC(q_synth); return 1;
+	case DDP_OP_STAT:
+	case DDP_OP_UNLINK: *sp = SPEC(q_stat); return 1;
+	case DDP_OP_READDIR: *sp = SPEC(q_readdir); return 1;
+	case DDP_OP_RENAME:
+	case DDP_OP_FASTCOPY: *sp = SPEC(q_rename); return 1;
+	default: return 0;
+	}
+}
 
 /* ------------------------------------------------------ request decoding */
 
@@ -39,11 +172,10 @@ static void *alloc_items(ddp_cur *c, size_t n, size_t sz, size_t min_item)
 	return p;
 }
 
+/* The tails after the fixed fields (tables below): arrays and data. */
+
 static void dec_dsp_query(ddp_cur *c, ddp_req *r)
 {
-	r->u.dsp_query.handle = ddp_get_u32(c);
-	r->u.dsp_query.offset = ddp_get_u64(c);
-	r->u.dsp_query.count = ddp_get_u16(c);
 	if (r->u.dsp_query.count > DDP_DSP_MAX_BATCH) {
 		c->bad = 1;
 		return;
@@ -74,8 +206,6 @@ static void dec_segment(ddp_cur *c, ddp_segment *s)
 
 static void dec_dsp_put(ddp_cur *c, ddp_req *r)
 {
-	r->u.dsp_put.handle = ddp_get_u32(c);
-	r->u.dsp_put.count = ddp_get_u16(c);
 	if (r->u.dsp_put.count > DDP_DSP_MAX_PUT) {
 		c->bad = 1;
 		return;
@@ -106,10 +236,6 @@ static void dec_extent(ddp_cur *c, ddp_extent *e)
 
 static void dec_synth(ddp_cur *c, ddp_req *r)
 {
-	r->u.synth.unit = ddp_get_str(c, DDP_MAX_UNIT);
-	r->u.synth.path = ddp_get_str(c, DDP_MAX_KEY);
-	r->u.synth.flags = ddp_get_u32(c);
-	r->u.synth.count = ddp_get_u16(c);
 	if (r->u.synth.count > DDP_MAX_EXTENTS) {
 		c->bad = 1;
 		return;
@@ -121,57 +247,21 @@ static void dec_synth(ddp_cur *c, ddp_req *r)
 
 static int dec_req_body(ddp_cur *c, ddp_req *r)
 {
-	switch (r->op) {
-	case DDP_OP_HELLO: {
+	spec sp;
+
+	if (!req_spec(r->op, &sp))
+		return DD_ENOTSUP;
+	if (r->op == DDP_OP_HELLO) {
 		const uint8_t *m = ddp_cur_take(c, 4);
 		if (m && memcmp(m, hello_magic, 4) != 0)
 			c->bad = 1;
-		r->u.hello.ver_min = ddp_get_u16(c);
-		r->u.hello.ver_max = ddp_get_u16(c);
-		r->u.hello.features = ddp_get_u32(c);
-		r->u.hello.agent = ddp_get_str(c, DDP_MAX_AGENT);
-		break;
 	}
-	case DDP_OP_AUTH:
-		r->u.auth.access_key = ddp_get_str(c, DDP_MAX_ACCESS_KEY);
-		ddp_get_bytes(c, r->u.auth.cnonce, DDP_NONCE_LEN);
-		ddp_get_bytes(c, r->u.auth.proof, DDP_MAC_LEN);
-		break;
-	case DDP_OP_PING:
-		r->u.ping.cookie = ddp_get_u64(c);
-		break;
-	case DDP_OP_BYE:
-		break;
-	case DDP_OP_UNIT_LIST:
-		r->u.unit_list.start_after = ddp_get_str(c, DDP_MAX_UNIT);
-		r->u.unit_list.limit = ddp_get_u16(c);
-		break;
-	case DDP_OP_UNIT_STAT:
-	case DDP_OP_UNIT_CREATE:
-		r->u.unit_stat.unit = ddp_get_str(c, DDP_MAX_UNIT);
-		break;
-	case DDP_OP_OPEN:
-		r->u.open.unit = ddp_get_str(c, DDP_MAX_UNIT);
-		r->u.open.path = ddp_get_str(c, DDP_MAX_KEY);
-		r->u.open.flags = ddp_get_u32(c);
-		ddp_get_bytes(c, r->u.open.token, DDP_TOKEN_LEN);
-		break;
-	case DDP_OP_CLOSE:
-		r->u.close.handle = ddp_get_u32(c);
-		r->u.close.flags = ddp_get_u8(c);
-		break;
+	dec_fields(c, r, sp);
+	switch (r->op) {
 	case DDP_OP_WRITE:
-		r->u.write.handle = ddp_get_u32(c);
-		r->u.write.offset = ddp_get_u64(c);
-		r->u.write.len = ddp_get_u32(c);
 		if (r->u.write.len > DDP_MAX_IO)
 			c->bad = 1;
 		r->u.write.data = ddp_cur_take(c, r->u.write.len);
-		break;
-	case DDP_OP_READ:
-		r->u.read.handle = ddp_get_u32(c);
-		r->u.read.offset = ddp_get_u64(c);
-		r->u.read.len = ddp_get_u32(c);
 		break;
 	case DDP_OP_DSP_QUERY:
 		dec_dsp_query(c, r);
@@ -182,26 +272,8 @@ static int dec_req_body(ddp_cur *c, ddp_req *r)
 	case DDP_OP_SYNTHESIZE:
 		dec_synth(c, r);
 		break;
-	case DDP_OP_STAT:
-	case DDP_OP_UNLINK:
-		r->u.stat.unit = ddp_get_str(c, DDP_MAX_UNIT);
-		r->u.stat.path = ddp_get_str(c, DDP_MAX_KEY);
-		break;
-	case DDP_OP_READDIR:
-		r->u.readdir.unit = ddp_get_str(c, DDP_MAX_UNIT);
-		r->u.readdir.prefix = ddp_get_str(c, DDP_MAX_KEY);
-		r->u.readdir.start_after = ddp_get_str(c, DDP_MAX_KEY);
-		r->u.readdir.limit = ddp_get_u16(c);
-		break;
-	case DDP_OP_RENAME:
-	case DDP_OP_FASTCOPY:
-		r->u.rename.unit = ddp_get_str(c, DDP_MAX_UNIT);
-		r->u.rename.from = ddp_get_str(c, DDP_MAX_KEY);
-		r->u.rename.to = ddp_get_str(c, DDP_MAX_KEY);
-		r->u.rename.flags = ddp_get_u32(c);
-		break;
 	default:
-		return DD_ENOTSUP;
+		break;
 	}
 	if (c->bad == 2)
 		return DD_ENOMEM;
@@ -240,67 +312,35 @@ void ddp_req_release(ddp_req *r)
 
 /* ------------------------------------------------------ request encoding */
 
-static void enc_req_body(const ddp_req *r, dd_buf *b, int *rc)
+static void enc_extent(const ddp_extent *e, dd_buf *b, int *rc)
+{
+	ddp_put_u8(b, rc, e->kind);
+	if (e->kind == DDP_EXT_FILE) {
+		ddp_put_str(b, rc, e->src, DDP_MAX_KEY);
+		ddp_put_u64(b, rc, e->offset);
+		ddp_put_u64(b, rc, e->length);
+	} else if (e->length <= DDP_MAX_IO) {
+		ddp_put_u32(b, rc, (uint32_t)e->length);
+		ddp_put(b, rc, e->data, (size_t)e->length);
+	} else if (*rc == DD_OK) {
+		*rc = DD_EINVAL;
+	}
+}
+
+/* The tail after op's fixed fields. */
+static void enc_req_tail(const ddp_req *r, dd_buf *b, int *rc)
 {
 	switch (r->op) {
-	case DDP_OP_HELLO:
-		ddp_put(b, rc, hello_magic, 4);
-		ddp_put_u16(b, rc, r->u.hello.ver_min);
-		ddp_put_u16(b, rc, r->u.hello.ver_max);
-		ddp_put_u32(b, rc, r->u.hello.features);
-		ddp_put_str(b, rc, r->u.hello.agent, DDP_MAX_AGENT);
-		break;
-	case DDP_OP_AUTH:
-		ddp_put_str(b, rc, r->u.auth.access_key, DDP_MAX_ACCESS_KEY);
-		ddp_put(b, rc, r->u.auth.cnonce, DDP_NONCE_LEN);
-		ddp_put(b, rc, r->u.auth.proof, DDP_MAC_LEN);
-		break;
-	case DDP_OP_PING:
-		ddp_put_u64(b, rc, r->u.ping.cookie);
-		break;
-	case DDP_OP_BYE:
-		break;
-	case DDP_OP_UNIT_LIST:
-		ddp_put_str(b, rc, r->u.unit_list.start_after, DDP_MAX_UNIT);
-		ddp_put_u16(b, rc, r->u.unit_list.limit);
-		break;
-	case DDP_OP_UNIT_STAT:
-	case DDP_OP_UNIT_CREATE:
-		ddp_put_str(b, rc, r->u.unit_stat.unit, DDP_MAX_UNIT);
-		break;
-	case DDP_OP_OPEN:
-		ddp_put_str(b, rc, r->u.open.unit, DDP_MAX_UNIT);
-		ddp_put_str(b, rc, r->u.open.path, DDP_MAX_KEY);
-		ddp_put_u32(b, rc, r->u.open.flags);
-		ddp_put(b, rc, r->u.open.token, DDP_TOKEN_LEN);
-		break;
-	case DDP_OP_CLOSE:
-		ddp_put_u32(b, rc, r->u.close.handle);
-		ddp_put_u8(b, rc, r->u.close.flags);
-		break;
 	case DDP_OP_WRITE:
-		ddp_put_u32(b, rc, r->u.write.handle);
-		ddp_put_u64(b, rc, r->u.write.offset);
-		ddp_put_u32(b, rc, r->u.write.len);
 		ddp_put(b, rc, r->u.write.data, r->u.write.len);
 		break;
-	case DDP_OP_READ:
-		ddp_put_u32(b, rc, r->u.read.handle);
-		ddp_put_u64(b, rc, r->u.read.offset);
-		ddp_put_u32(b, rc, r->u.read.len);
-		break;
 	case DDP_OP_DSP_QUERY:
-		ddp_put_u32(b, rc, r->u.dsp_query.handle);
-		ddp_put_u64(b, rc, r->u.dsp_query.offset);
-		ddp_put_u16(b, rc, r->u.dsp_query.count);
 		for (unsigned i = 0; i < r->u.dsp_query.count && *rc == DD_OK; i++) {
 			ddp_put(b, rc, r->u.dsp_query.refs[i].fp, DDP_FP_LEN);
 			ddp_put_u32(b, rc, r->u.dsp_query.refs[i].len);
 		}
 		break;
 	case DDP_OP_DSP_PUT:
-		ddp_put_u32(b, rc, r->u.dsp_put.handle);
-		ddp_put_u16(b, rc, r->u.dsp_put.count);
 		for (unsigned i = 0; i < r->u.dsp_put.count && *rc == DD_OK; i++) {
 			const ddp_segment *s = &r->u.dsp_put.segs[i];
 			ddp_put(b, rc, s->fp, DDP_FP_LEN);
@@ -311,45 +351,10 @@ static void enc_req_body(const ddp_req *r, dd_buf *b, int *rc)
 		}
 		break;
 	case DDP_OP_SYNTHESIZE:
-		ddp_put_str(b, rc, r->u.synth.unit, DDP_MAX_UNIT);
-		ddp_put_str(b, rc, r->u.synth.path, DDP_MAX_KEY);
-		ddp_put_u32(b, rc, r->u.synth.flags);
-		ddp_put_u16(b, rc, r->u.synth.count);
-		for (unsigned i = 0; i < r->u.synth.count && *rc == DD_OK; i++) {
-			const ddp_extent *e = &r->u.synth.exts[i];
-			ddp_put_u8(b, rc, e->kind);
-			if (e->kind == DDP_EXT_FILE) {
-				ddp_put_str(b, rc, e->src, DDP_MAX_KEY);
-				ddp_put_u64(b, rc, e->offset);
-				ddp_put_u64(b, rc, e->length);
-			} else if (e->length <= DDP_MAX_IO) {
-				ddp_put_u32(b, rc, (uint32_t)e->length);
-				ddp_put(b, rc, e->data, (size_t)e->length);
-			} else if (*rc == DD_OK) {
-				*rc = DD_EINVAL;
-			}
-		}
-		break;
-	case DDP_OP_STAT:
-	case DDP_OP_UNLINK:
-		ddp_put_str(b, rc, r->u.stat.unit, DDP_MAX_UNIT);
-		ddp_put_str(b, rc, r->u.stat.path, DDP_MAX_KEY);
-		break;
-	case DDP_OP_READDIR:
-		ddp_put_str(b, rc, r->u.readdir.unit, DDP_MAX_UNIT);
-		ddp_put_str(b, rc, r->u.readdir.prefix, DDP_MAX_KEY);
-		ddp_put_str(b, rc, r->u.readdir.start_after, DDP_MAX_KEY);
-		ddp_put_u16(b, rc, r->u.readdir.limit);
-		break;
-	case DDP_OP_RENAME:
-	case DDP_OP_FASTCOPY:
-		ddp_put_str(b, rc, r->u.rename.unit, DDP_MAX_UNIT);
-		ddp_put_str(b, rc, r->u.rename.from, DDP_MAX_KEY);
-		ddp_put_str(b, rc, r->u.rename.to, DDP_MAX_KEY);
-		ddp_put_u32(b, rc, r->u.rename.flags);
+		for (unsigned i = 0; i < r->u.synth.count && *rc == DD_OK; i++)
+			enc_extent(&r->u.synth.exts[i], b, rc);
 		break;
 	default:
-		*rc = DD_EINVAL;
 		break;
 	}
 }
@@ -358,11 +363,17 @@ int ddp_req_encode(const ddp_req *r, uint32_t req_id, dd_buf *out)
 {
 	size_t start;
 	ddp_req check;
+	spec sp;
 	int rc;
 
+	if (!req_spec(r->op, &sp))
+		return DD_EINVAL;
 	if ((rc = ddp_frame_begin(out, r->op, 0, req_id, &start)) != DD_OK)
 		return rc;
-	enc_req_body(r, out, &rc);
+	if (r->op == DDP_OP_HELLO)
+		ddp_put(out, &rc, hello_magic, 4);
+	enc_fields(out, &rc, r, sp);
+	enc_req_tail(r, out, &rc);
 	if (rc == DD_OK) {
 		const uint8_t *pl = (const uint8_t *)out->data + start + DDP_HDR_LEN;
 		rc = ddp_req_decode(r->op, pl, out->len - start - DDP_HDR_LEN, &check);
@@ -375,10 +386,73 @@ int ddp_req_encode(const ddp_req *r, uint32_t req_id, dd_buf *out)
 
 /* ----------------------------------------------------- response decoding */
 
+/* Responses (status OK): the fixed fields of each opcode. */
+static const fld r_hello[] = {
+	FR(FK_U16, u.hello.version, 0), FR(FK_U32, u.hello.features, 0),
+	FR(FK_RAW, u.hello.snonce, DDP_NONCE_LEN), FR(FK_U32, u.hello.max_payload, 0),
+	FR(FK_U32, u.hello.max_io, 0), FR(FK_U16, u.hello.window_reqs, 0),
+	FR(FK_U32, u.hello.window_bytes, 0), FR(FK_U16, u.hello.dsp_max_batch, 0),
+	FR(FK_U32, u.hello.max_segment, 0), FR(FK_U32, u.hello.resume_ttl_s, 0),
+};
+/* the HELLO chunking extension, when features has DDP_FEAT_CHUNKING */
+static const fld r_hello_chunking[] = {
+	FR(FK_STR, u.hello.chunker, DDP_MAX_CHUNKER), FR(FK_U32, u.hello.chunk_min, 0),
+	FR(FK_U32, u.hello.chunk_avg, 0), FR(FK_U32, u.hello.chunk_max, 0),
+};
+static const fld r_auth[] = {FR(FK_RAW, u.auth.proof, DDP_MAC_LEN)};
+static const fld r_ping[] = {FR(FK_U64, u.ping.cookie, 0)};
+static const fld r_list[] = {FR(FK_U16, u.unit_list.count, 0), FR(FK_U8, u.unit_list.more, 0)};
+static const fld r_unit_stat[] = {
+	FR(FK_U64, u.unit_stat.logical_bytes, 0), FR(FK_U64, u.unit_stat.physical_bytes, 0),
+	FR(FK_U64, u.unit_stat.files, 0), FR(FK_U64, u.unit_stat.quota_soft, 0),
+	FR(FK_U64, u.unit_stat.quota_hard, 0), FR(FK_U32, u.unit_stat.streams, 0),
+	FR(FK_U32, u.unit_stat.stream_limit, 0),
+};
+static const fld r_open[] = {
+	FR(FK_U32, u.open.handle, 0), FR(FK_U64, u.open.size, 0),
+	FR(FK_RAW, u.open.token, DDP_TOKEN_LEN),
+};
+static const fld r_close[] = {FR(FK_U64, u.close.size, 0), FR(FK_U8, u.close.digest_len, 0)};
+static const fld r_length[] = {FR(FK_U64, u.length.length, 0)};
+static const fld r_read[] = {FR(FK_U32, u.read.len, 0)};
+static const fld r_dsp_query[] = {
+	FR(FK_U64, u.dsp_query.length, 0), FR(FK_U16, u.dsp_query.count, 0),
+};
+static const fld r_dsp_put[] = {FR(FK_U16, u.dsp_put.count, 0)};
+static const fld r_stat[] = {
+	FR(FK_U8, u.stat.type, 0), FR(FK_U64, u.stat.size, 0), FR(FK_U64, u.stat.mtime_ns, 0),
+};
+static const fld r_readdir[] = {FR(FK_U16, u.readdir.count, 0), FR(FK_U8, u.readdir.more, 0)};
+
+/* Sets *sp to op's OK response fields; 0 for an unknown opcode. */
+static int resp_spec(uint8_t op, spec *sp)
+{
+	switch (op) {
+	case DDP_OP_HELLO: *sp = SPEC(r_hello); return 1;
+	case DDP_OP_AUTH: *sp = SPEC(r_auth); return 1;
+	case DDP_OP_PING: *sp = SPEC(r_ping); return 1;
+	case DDP_OP_BYE:
+	case DDP_OP_RENAME:
+	case DDP_OP_UNLINK:
+	case DDP_OP_UNIT_CREATE: *sp = NOFIELDS; return 1;
+	case DDP_OP_UNIT_LIST: *sp = SPEC(r_list); return 1;
+	case DDP_OP_UNIT_STAT: *sp = SPEC(r_unit_stat); return 1;
+	case DDP_OP_OPEN: *sp = SPEC(r_open); return 1;
+	case DDP_OP_CLOSE: *sp = SPEC(r_close); return 1;
+	case DDP_OP_WRITE:
+	case DDP_OP_SYNTHESIZE:
+	case DDP_OP_FASTCOPY: *sp = SPEC(r_length); return 1;
+	case DDP_OP_READ: *sp = SPEC(r_read); return 1;
+	case DDP_OP_DSP_QUERY: *sp = SPEC(r_dsp_query); return 1;
+	case DDP_OP_DSP_PUT: *sp = SPEC(r_dsp_put); return 1;
+	case DDP_OP_STAT: *sp = SPEC(r_stat); return 1;
+	case DDP_OP_READDIR: *sp = SPEC(r_readdir); return 1;
+	default: return 0;
+	}
+}
+
 static void dec_unit_list(ddp_cur *c, ddp_resp *r)
 {
-	r->u.unit_list.count = ddp_get_u16(c);
-	r->u.unit_list.more = ddp_get_u8(c);
 	if (r->u.unit_list.count > DDP_MAX_LIST || r->u.unit_list.more > 1) {
 		c->bad = 1;
 		return;
@@ -394,8 +468,6 @@ static void dec_unit_list(ddp_cur *c, ddp_resp *r)
 
 static void dec_readdir(ddp_cur *c, ddp_resp *r)
 {
-	r->u.readdir.count = ddp_get_u16(c);
-	r->u.readdir.more = ddp_get_u8(c);
 	if (r->u.readdir.count > DDP_MAX_LIST || r->u.readdir.more > 1) {
 		c->bad = 1;
 		return;
@@ -414,10 +486,8 @@ static void dec_readdir(ddp_cur *c, ddp_resp *r)
 
 static void dec_dsp_answer(ddp_cur *c, ddp_resp *r)
 {
-	unsigned n, bytes;
+	unsigned n = r->u.dsp_query.count, bytes;
 
-	r->u.dsp_query.length = ddp_get_u64(c);
-	n = r->u.dsp_query.count = ddp_get_u16(c);
 	if (n > DDP_DSP_MAX_BATCH) {
 		c->bad = 1;
 		return;
@@ -430,64 +500,27 @@ static void dec_dsp_answer(ddp_cur *c, ddp_resp *r)
 		c->bad = 1;
 }
 
-static void dec_resp_ok(ddp_cur *c, ddp_resp *r)
+/* The tail (and value checks) after op's fixed fields. */
+static void dec_resp_tail(ddp_cur *c, ddp_resp *r)
 {
 	switch (r->op) {
 	case DDP_OP_HELLO:
-		r->u.hello.version = ddp_get_u16(c);
-		r->u.hello.features = ddp_get_u32(c);
-		ddp_get_bytes(c, r->u.hello.snonce, DDP_NONCE_LEN);
-		r->u.hello.max_payload = ddp_get_u32(c);
-		r->u.hello.max_io = ddp_get_u32(c);
-		r->u.hello.window_reqs = ddp_get_u16(c);
-		r->u.hello.window_bytes = ddp_get_u32(c);
-		r->u.hello.dsp_max_batch = ddp_get_u16(c);
-		r->u.hello.max_segment = ddp_get_u32(c);
-		r->u.hello.resume_ttl_s = ddp_get_u32(c);
-		break;
-	case DDP_OP_AUTH:
-		ddp_get_bytes(c, r->u.auth.proof, DDP_MAC_LEN);
-		break;
-	case DDP_OP_PING:
-		r->u.ping.cookie = ddp_get_u64(c);
-		break;
-	case DDP_OP_BYE:
-	case DDP_OP_RENAME:
-	case DDP_OP_UNLINK:
-	case DDP_OP_UNIT_CREATE:
+		if (r->u.hello.features & DDP_FEAT_CHUNKING) {
+			dec_fields(c, r, SPEC(r_hello_chunking));
+			if (!r->u.hello.chunker.len)
+				c->bad = 1;
+		}
 		break;
 	case DDP_OP_UNIT_LIST:
 		dec_unit_list(c, r);
 		break;
-	case DDP_OP_UNIT_STAT:
-		r->u.unit_stat.logical_bytes = ddp_get_u64(c);
-		r->u.unit_stat.physical_bytes = ddp_get_u64(c);
-		r->u.unit_stat.files = ddp_get_u64(c);
-		r->u.unit_stat.quota_soft = ddp_get_u64(c);
-		r->u.unit_stat.quota_hard = ddp_get_u64(c);
-		r->u.unit_stat.streams = ddp_get_u32(c);
-		r->u.unit_stat.stream_limit = ddp_get_u32(c);
-		break;
-	case DDP_OP_OPEN:
-		r->u.open.handle = ddp_get_u32(c);
-		r->u.open.size = ddp_get_u64(c);
-		ddp_get_bytes(c, r->u.open.token, DDP_TOKEN_LEN);
-		break;
 	case DDP_OP_CLOSE:
-		r->u.close.size = ddp_get_u64(c);
-		r->u.close.digest_len = ddp_get_u8(c);
 		if (r->u.close.digest_len > DDP_MAX_DIGEST)
 			c->bad = 1;
 		else
 			ddp_get_bytes(c, r->u.close.digest, r->u.close.digest_len);
 		break;
-	case DDP_OP_WRITE:
-	case DDP_OP_SYNTHESIZE:
-	case DDP_OP_FASTCOPY:
-		r->u.length.length = ddp_get_u64(c);
-		break;
 	case DDP_OP_READ:
-		r->u.read.len = ddp_get_u32(c);
 		if (r->u.read.len > DDP_MAX_IO)
 			c->bad = 1;
 		r->u.read.data = ddp_cur_take(c, r->u.read.len);
@@ -495,13 +528,7 @@ static void dec_resp_ok(ddp_cur *c, ddp_resp *r)
 	case DDP_OP_DSP_QUERY:
 		dec_dsp_answer(c, r);
 		break;
-	case DDP_OP_DSP_PUT:
-		r->u.dsp_put.count = ddp_get_u16(c);
-		break;
 	case DDP_OP_STAT:
-		r->u.stat.type = ddp_get_u8(c);
-		r->u.stat.size = ddp_get_u64(c);
-		r->u.stat.mtime_ns = ddp_get_u64(c);
 		if (r->u.stat.type != DDP_TYPE_FILE && r->u.stat.type != DDP_TYPE_DIR)
 			c->bad = 1;
 		break;
@@ -509,7 +536,6 @@ static void dec_resp_ok(ddp_cur *c, ddp_resp *r)
 		dec_readdir(c, r);
 		break;
 	default:
-		c->bad = 3;
 		break;
 	}
 }
@@ -517,19 +543,22 @@ static void dec_resp_ok(ddp_cur *c, ddp_resp *r)
 int ddp_resp_decode(uint8_t op, const uint8_t *p, size_t n, ddp_resp *out)
 {
 	ddp_cur c;
+	spec sp;
 
 	memset(out, 0, sizeof(*out));
 	out->op = op;
 	ddp_cur_init(&c, p, n);
 	out->status = ddp_get_u16(&c);
-	if (out->status != DDP_S_OK)
+	if (out->status != DDP_S_OK) {
 		out->message = ddp_get_str(&c, DDP_MAX_MESSAGE);
-	else
-		dec_resp_ok(&c, out);
+	} else if (!resp_spec(op, &sp)) {
+		return DD_ENOTSUP;
+	} else {
+		dec_fields(&c, out, sp);
+		dec_resp_tail(&c, out);
+	}
 	if (c.bad == 2)
 		return DD_ENOMEM;
-	if (c.bad == 3)
-		return DD_ENOTSUP;
 	return ddp_cur_done(&c) ? DD_OK : DD_EPROTO;
 }
 
@@ -548,86 +577,32 @@ void ddp_resp_release(ddp_resp *r)
 
 /* ----------------------------------------------------- response encoding */
 
-static void enc_resp_ok(const ddp_resp *r, dd_buf *b, int *rc)
+/* The tail after op's fixed fields. */
+static void enc_resp_tail(const ddp_resp *r, dd_buf *b, int *rc)
 {
 	switch (r->op) {
 	case DDP_OP_HELLO:
-		ddp_put_u16(b, rc, r->u.hello.version);
-		ddp_put_u32(b, rc, r->u.hello.features);
-		ddp_put(b, rc, r->u.hello.snonce, DDP_NONCE_LEN);
-		ddp_put_u32(b, rc, r->u.hello.max_payload);
-		ddp_put_u32(b, rc, r->u.hello.max_io);
-		ddp_put_u16(b, rc, r->u.hello.window_reqs);
-		ddp_put_u32(b, rc, r->u.hello.window_bytes);
-		ddp_put_u16(b, rc, r->u.hello.dsp_max_batch);
-		ddp_put_u32(b, rc, r->u.hello.max_segment);
-		ddp_put_u32(b, rc, r->u.hello.resume_ttl_s);
-		break;
-	case DDP_OP_AUTH:
-		ddp_put(b, rc, r->u.auth.proof, DDP_MAC_LEN);
-		break;
-	case DDP_OP_PING:
-		ddp_put_u64(b, rc, r->u.ping.cookie);
-		break;
-	case DDP_OP_BYE:
-	case DDP_OP_RENAME:
-	case DDP_OP_UNLINK:
-	case DDP_OP_UNIT_CREATE:
+		if (r->u.hello.features & DDP_FEAT_CHUNKING)
+			enc_fields(b, rc, r, SPEC(r_hello_chunking));
 		break;
 	case DDP_OP_UNIT_LIST:
-		ddp_put_u16(b, rc, r->u.unit_list.count);
-		ddp_put_u8(b, rc, r->u.unit_list.more);
 		for (unsigned i = 0; i < r->u.unit_list.count && *rc == DD_OK; i++) {
 			ddp_put_str(b, rc, r->u.unit_list.units[i].name, DDP_MAX_UNIT);
 			ddp_put_u64(b, rc, r->u.unit_list.units[i].logical_bytes);
 			ddp_put_u64(b, rc, r->u.unit_list.units[i].physical_bytes);
 		}
 		break;
-	case DDP_OP_UNIT_STAT:
-		ddp_put_u64(b, rc, r->u.unit_stat.logical_bytes);
-		ddp_put_u64(b, rc, r->u.unit_stat.physical_bytes);
-		ddp_put_u64(b, rc, r->u.unit_stat.files);
-		ddp_put_u64(b, rc, r->u.unit_stat.quota_soft);
-		ddp_put_u64(b, rc, r->u.unit_stat.quota_hard);
-		ddp_put_u32(b, rc, r->u.unit_stat.streams);
-		ddp_put_u32(b, rc, r->u.unit_stat.stream_limit);
-		break;
-	case DDP_OP_OPEN:
-		ddp_put_u32(b, rc, r->u.open.handle);
-		ddp_put_u64(b, rc, r->u.open.size);
-		ddp_put(b, rc, r->u.open.token, DDP_TOKEN_LEN);
-		break;
 	case DDP_OP_CLOSE:
-		ddp_put_u64(b, rc, r->u.close.size);
-		ddp_put_u8(b, rc, r->u.close.digest_len);
 		if (r->u.close.digest_len <= DDP_MAX_DIGEST)
 			ddp_put(b, rc, r->u.close.digest, r->u.close.digest_len);
 		break;
-	case DDP_OP_WRITE:
-	case DDP_OP_SYNTHESIZE:
-	case DDP_OP_FASTCOPY:
-		ddp_put_u64(b, rc, r->u.length.length);
-		break;
 	case DDP_OP_READ:
-		ddp_put_u32(b, rc, r->u.read.len);
 		ddp_put(b, rc, r->u.read.data, r->u.read.len);
 		break;
 	case DDP_OP_DSP_QUERY:
-		ddp_put_u64(b, rc, r->u.dsp_query.length);
-		ddp_put_u16(b, rc, r->u.dsp_query.count);
 		ddp_put(b, rc, r->u.dsp_query.missing, (r->u.dsp_query.count + 7u) / 8);
 		break;
-	case DDP_OP_DSP_PUT:
-		ddp_put_u16(b, rc, r->u.dsp_put.count);
-		break;
-	case DDP_OP_STAT:
-		ddp_put_u8(b, rc, r->u.stat.type);
-		ddp_put_u64(b, rc, r->u.stat.size);
-		ddp_put_u64(b, rc, r->u.stat.mtime_ns);
-		break;
 	case DDP_OP_READDIR:
-		ddp_put_u16(b, rc, r->u.readdir.count);
-		ddp_put_u8(b, rc, r->u.readdir.more);
 		for (unsigned i = 0; i < r->u.readdir.count && *rc == DD_OK; i++) {
 			const ddp_dirent *e = &r->u.readdir.ents[i];
 			ddp_put_u8(b, rc, e->type);
@@ -637,7 +612,6 @@ static void enc_resp_ok(const ddp_resp *r, dd_buf *b, int *rc)
 		}
 		break;
 	default:
-		*rc = DD_EINVAL;
 		break;
 	}
 }
@@ -646,6 +620,7 @@ int ddp_resp_encode(const ddp_resp *r, uint32_t req_id, dd_buf *out)
 {
 	size_t start;
 	ddp_resp check;
+	spec sp;
 	int rc;
 
 	if (r->status != DDP_S_OK) {
@@ -656,10 +631,13 @@ int ddp_resp_encode(const ddp_resp *r, uint32_t req_id, dd_buf *out)
 		msg[n] = '\0';
 		return ddp_err_encode(r->op, req_id, r->status, msg, out);
 	}
+	if (!resp_spec(r->op, &sp))
+		return DD_EINVAL;
 	if ((rc = ddp_frame_begin(out, r->op, DDP_F_RESPONSE, req_id, &start)) != DD_OK)
 		return rc;
 	ddp_put_u16(out, &rc, DDP_S_OK);
-	enc_resp_ok(r, out, &rc);
+	enc_fields(out, &rc, r, sp);
+	enc_resp_tail(r, out, &rc);
 	if (rc == DD_OK) {
 		const uint8_t *pl = (const uint8_t *)out->data + start + DDP_HDR_LEN;
 		rc = ddp_resp_decode(r->op, pl, out->len - start - DDP_HDR_LEN, &check);

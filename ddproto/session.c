@@ -266,6 +266,15 @@ static uint16_t op_hello(ddp_session *s, const ddp_req *q, ddp_resp *r)
 	r->u.hello.dsp_max_batch = DDP_DSP_MAX_BATCH;
 	r->u.hello.max_segment = DDP_MAX_SEGMENT;
 	r->u.hello.resume_ttl_s = s->cfg.resume_ttl_s;
+	/* Only a client that asked gets the extension: an older client's
+	 * decoder would take the extra bytes for trailing garbage. */
+	if ((q->u.hello.features & DDP_FEAT_CHUNKING) && s->cfg.chunk_avg) {
+		r->u.hello.features |= DDP_FEAT_CHUNKING;
+		r->u.hello.chunker = DD_STR_LIT(DDP_CHUNKER_NAME);
+		r->u.hello.chunk_min = s->cfg.chunk_min;
+		r->u.hello.chunk_avg = s->cfg.chunk_avg;
+		r->u.hello.chunk_max = s->cfg.chunk_max;
+	}
 	s->state = DDP_ST_AUTH;
 	return DDP_S_OK;
 }

@@ -34,6 +34,10 @@ struct gw_ddp {
 	ddp_segstore *adapter;
 	ddp_session_cfg cfg;
 	gw_proto_handler h;
+	/* /metrics: bytes the sessions took from clients (whole frames,
+	 * headers included: what a client's wire counter says it sent) and
+	 * bytes of responses handed to the sockets */
+	gw_metric *rx, *tx;
 };
 
 typedef struct dconn {
@@ -66,6 +70,8 @@ static int push_output(dconn *dc, struct bufferevent *bev)
 	if (n && bufferevent_write(bev, o, n) != 0)
 		return DD_ENOMEM;
 	ddp_session_output_consume(dc->s, n);
+	if (n)
+		gw_metric_add(dc->g->tx, NULL, (double)n);
 	return DD_OK;
 }
 
@@ -75,6 +81,8 @@ static void feed_job(void *arg)
 
 	dc->job_used = 0;
 	(void)!ddp_session_feed(dc->s, dc->job, dc->job_len, &dc->job_used);
+	if (dc->job_used)
+		gw_metric_add(dc->g->rx, NULL, (double)dc->job_used);
 }
 
 static int pump(dconn *dc);
@@ -213,6 +221,10 @@ static void on_accept(gw_pconn *c, void *ctx)
 	dc->pc = c;
 	gw_pconn_set_udata(c, dc);
 	bufferevent_setcb(bev, on_read, on_write, on_event, dc);
+	/* libevent moves 16 KiB per read/write callback by default: a 1 MiB
+	 * READ answer would take 64 loop iterations */
+	(void)bufferevent_set_max_single_write(bev, JOB_MAX);
+	(void)bufferevent_set_max_single_read(bev, JOB_MAX);
 	bufferevent_setwatermark(bev, EV_READ, 0, IN_HIGH);
 	bufferevent_setwatermark(bev, EV_WRITE, OUT_HIGH / 2, 0);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -256,10 +268,26 @@ gw_ddp *gw_ddp_new(seg_store *st, const gw_config *cfg)
 		return NULL;
 	ddp_session_cfg_default(&g->cfg);
 	g->cfg.tls = cfg->ddp.tls_cert[0] != '\0';
+	{
+		/* announced in HELLO so DSP clients cut as the store does */
+		seg_chunk_params cp;
+		seg_store_chunk_params(st, &cp);
+		g->cfg.chunk_min = cp.min;
+		g->cfg.chunk_avg = cp.avg;
+		g->cfg.chunk_max = cp.max;
+	}
 	if (!(g->adapter = ddp_segstore_new(st, g->cfg.resume_ttl_s))) {
 		free(g);
 		return NULL;
 	}
+	g->rx = gw_metric_register(gw_metrics_default(), GW_COUNTER,
+				   "dedupd_ddp_received_bytes_total",
+				   "DDP request bytes (frame headers and payloads) taken "
+				   "from clients by their sessions.", NULL, NULL, 0);
+	g->tx = gw_metric_register(gw_metrics_default(), GW_COUNTER,
+				   "dedupd_ddp_sent_bytes_total",
+				   "DDP response bytes written to client connections.",
+				   NULL, NULL, 0);
 	g->h.on_accept = on_accept;
 	g->h.on_drain = on_drain;
 	g->h.on_shutdown = on_shutdown;

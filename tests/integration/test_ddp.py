@@ -12,6 +12,7 @@ import random
 import socket
 import subprocess
 import tempfile
+import threading
 import unittest
 
 from harness import Dedupd, DedupdTestCase, run_tool
@@ -182,6 +183,57 @@ class TestDDP(DedupdTestCase):
         for i, b in enumerate(blobs):
             self.assertEqual(self.get_bytes("backups:conc/%d" % i), b)
 
+    def run_on_pty(self, *args):
+        """Runs ddp with stderr on a pseudo-terminal; returns (rc, stdout, tty bytes)."""
+        import pty
+        from harness import bin_path
+        env = dict(os.environ)
+        env.update(self.env)
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.Popen([bin_path("ddp")] + list(args), env=env,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=slave)
+        finally:
+            os.close(slave)
+        tty = b""
+        try:
+            while True:
+                try:
+                    b = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not b:
+                    break
+                tty += b
+            out = p.stdout.read()
+            p.stdout.close()
+            rc = p.wait(120)
+        finally:
+            os.close(master)
+        return rc, out, tty
+
+    def test_progress_only_on_a_terminal(self):
+        src = self.write("prog.bin", random.Random(7).randbytes(24 << 20))
+        # scripts: stderr is a pipe, nothing but the summary on stdout
+        r = self.ddp("put", src, "backups:prog/a.bin")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, b"")
+        self.assertIn(b"saved by dedup", r.stdout)
+        # a terminal: a progress line with bytes, a rate and the bytes saved
+        rc, out, tty = self.run_on_pty("put", src, "backups:prog/b.bin")
+        self.assertEqual(rc, 0, tty)
+        line = tty.replace(b"\r\n", b"\n").split(b"\r")[-1]  # the tty adds \r
+        self.assertRegex(line, rb"prog/b\.bin  24\.0 MiB / 24\.0 MiB  100%  "
+                               rb"[0-9.]+ (B|KiB|MiB|GiB)/s  saved [0-9.]+ (B|KiB|MiB|GiB)")
+        self.assertIn(b"saved by dedup", out)  # the summary stays on stdout
+        # --json and --quiet silence it even on a terminal
+        rc, out, tty = self.run_on_pty("--json", "put", src, "backups:prog/c.bin")
+        self.assertEqual((rc, tty), (0, b""))
+        self.assertEqual(json.loads(out)["logical_bytes"], 24 << 20)
+        rc, out, tty = self.run_on_pty("--quiet", "put", src, "backups:prog/d.bin")
+        self.assertEqual((rc, out, tty), (0, b"", b""))
+
     def test_half_close_still_answered(self):
         c = socket.create_connection(self.hostport, timeout=10)
         try:
@@ -238,6 +290,174 @@ class TestDDP(DedupdTestCase):
             self.assertEqual(self.get_bytes("backups:ok.bin"), b"still working" * 1000)
         finally:
             slow.close()
+
+
+class TestDDPChunking(DedupdTestCase):
+    """A data dir created with [store] chunk_avg_kib = 16 (not the 8 KiB
+    default): HELLO announces it and `ddp put` cuts with it, so a file the
+    server chunked itself (an S3 PUT) is found by DSP: a DDP put of the same
+    bytes sends no segment. With the old fixed 8 KiB client chunking every
+    fingerprint would differ and all segments would be sent."""
+    dedupd_config = "[store]\nchunk_avg_kib = 16\n"
+
+    def test_put_uses_announced_chunking(self):
+        from clients import s3_request
+        env = {"DDP_ENDPOINT": "%s:%d" % (self.d.ddp_addr[0], int(self.d.ddp_addr[1])),
+               "DDP_ACCESS_KEY": self.d.access_key, "DDP_SECRET_KEY": self.d.secret_key}
+        r = run_tool("ddp", "mkunit", "chunky", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        data = random.Random(16).randbytes(4 << 20)
+        resp = s3_request(self.d, "PUT", "/chunky/via-s3.bin", body=data)
+        self.assertEqual(resp.status, 200, resp.body)
+
+        r = run_tool("ddp", "--json", "put", "-", "chunky:via-ddp.bin", env=env, input=data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual((out["chunking"], out["chunk_avg"]), ("server", 16384))
+        self.assertEqual(out["logical_bytes"], len(data))
+        self.assertGreater(out["segments"], 100)
+        self.assertEqual(out["segments_sent"], 0)
+        self.assertEqual(out["segment_bytes"], 0)
+        # and a second DDP put of it sends nothing either
+        r = run_tool("ddp", "--json", "put", "-", "chunky:again.bin", env=env, input=data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["segments_sent"], 0)
+        r = run_tool("ddp", "get", "chunky:via-ddp.bin", "-", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, data)
+
+
+class CuttingProxy:
+    """A TCP proxy to the DDP listener on 127.0.0.1. The first connection is
+    cut (both sockets closed) once `cut_after` client->server bytes went
+    through; later connections pass. `sent[i]` counts the client->server
+    bytes forwarded on connection i."""
+
+    def __init__(self, target, cut_after):
+        self.target, self.cut_after = target, cut_after
+        self.sent = []
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.lsock.settimeout(0.1)  # so the accept loop sees close()
+        self.addr = self.lsock.getsockname()
+        self.threads = []
+        self.socks = []
+        self.stopping = False
+        t = threading.Thread(target=self._accept, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            c.settimeout(None)
+            u = socket.create_connection(self.target)
+            self.socks += [c, u]
+            idx = len(self.sent)
+            self.sent.append(0)
+            limit = self.cut_after if idx == 0 else None
+            for args in ((c, u, idx, limit), (u, c, None, None)):
+                t = threading.Thread(target=self._pump, args=args, daemon=True)
+                t.start()
+                self.threads.append(t)
+
+    def _pump(self, src, dst, idx, limit):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if limit is not None and self.sent[idx] + len(data) >= limit:
+                    data = data[:limit - self.sent[idx]]
+                    dst.sendall(data)
+                    self.sent[idx] += len(data)
+                    break  # the cut: both connections go down
+                dst.sendall(data)
+                if idx is not None:
+                    self.sent[idx] += len(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.stopping = True
+        self.lsock.close()
+        for s in self.socks:
+            try:
+                s.close()
+            except OSError:
+                pass
+        for t in self.threads:
+            t.join(10)
+
+
+class TestDDPResume(DedupdTestCase):
+    """An interrupted and resumed write through the real CLI: a proxy cuts
+    the connection in the middle of a `ddp put`; ddp reconnects, reopens the
+    writer with its resume token and sends only what the server lacks. The
+    proxy's own byte count checks ddp's report."""
+
+    def test_put_resumes_after_cut(self):
+        size = 24 << 20
+        data = random.Random(24).randbytes(size)
+        tmp = tempfile.mkdtemp(prefix="test_ddp_resume.")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", tmp]))
+        src = os.path.join(tmp, "vol.img")
+        with open(src, "wb") as f:
+            f.write(data)
+        direct = {"DDP_ENDPOINT": "%s:%d" % (self.d.ddp_addr[0], int(self.d.ddp_addr[1])),
+                  "DDP_ACCESS_KEY": self.d.access_key, "DDP_SECRET_KEY": self.d.secret_key}
+        self.assertEqual(run_tool("ddp", "mkunit", "resume", env=direct).returncode, 0)
+
+        # Without resume the cut is fatal (exit 4, connection broke).
+        proxy = CuttingProxy(self.d.ddp_addr, 8 << 20)
+        env = dict(direct, DDP_ENDPOINT="%s:%d" % proxy.addr)
+        try:
+            r = run_tool("ddp", "--no-resume", "put", src, "resume:a.img", env=env)
+        finally:
+            proxy.close()
+        self.assertEqual(r.returncode, EXIT_CONN, r.stderr)
+        self.assertEqual(run_tool("ddp", "stat", "resume:a.img", env=direct).returncode,
+                         EXIT_FAIL)
+
+        proxy = CuttingProxy(self.d.ddp_addr, 10 << 20)
+        env = dict(direct, DDP_ENDPOINT="%s:%d" % proxy.addr)
+        try:
+            r = run_tool("ddp", "--json", "--retries", "3", "put", src, "resume:b.img",
+                         env=env)
+        finally:
+            proxy.close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        f = out["files"][0]
+        self.assertEqual(f["logical_bytes"], size)
+        self.assertEqual(f["resumes"], 1)
+        self.assertEqual(proxy.sent[0], 10 << 20)  # the cut happened
+        self.assertEqual(len(proxy.sent), 2)
+        # The server kept what arrived before the cut ...
+        self.assertGreater(f["resume_offset"], 4 << 20)
+        self.assertLessEqual(f["resume_offset"], 10 << 20)
+        # ... and only the rest crossed the second connection (the
+        # proxy's count adds the handshake and BYE to ddp's figure).
+        self.assertLess(proxy.sent[1], size - (4 << 20))
+        self.assertLessEqual(f["bytes_sent_after_resume"], proxy.sent[1])
+        self.assertLess(proxy.sent[1] - f["bytes_sent_after_resume"], 4096)
+        # ddp counted at least what the proxy forwarded before the cut
+        self.assertGreaterEqual(f["bytes_sent"] - f["bytes_sent_after_resume"], proxy.sent[0])
+        r = run_tool("ddp", "get", "resume:b.img", "-", env=direct)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, data)
 
 
 class TestDDPTls(unittest.TestCase):

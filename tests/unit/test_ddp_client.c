@@ -241,6 +241,33 @@ static int feed_resp(ddp_client *c, const ddp_resp *r, uint32_t id)
 	return rc;
 }
 
+/* The client asks for the chunking extension and keeps what it says. */
+static void test_chunk_params(void **state)
+{
+	ddp_session_cfg cfg;
+	ddp_memstore *m = new_store();
+	ddp_session *s;
+	ddp_client *c = new_client(SECRET);
+	got g[4];
+	int ng = 0;
+
+	(void)state;
+	ddp_session_cfg_default(&cfg);
+	cfg.chunk_min = 8192, cfg.chunk_avg = 32768, cfg.chunk_max = 262144;
+	s = ddp_session_new(&ddp_memstore_ops, m, &cfg);
+	assert_non_null(s);
+	assert_int_equal(pump(c, s, g, &ng, 4), DD_OK);
+	assert_int_equal(ddp_client_state(c), DDP_CL_READY);
+	assert_true(ddp_client_params(c)->features & DDP_FEAT_CHUNKING);
+	assert_string_equal(ddp_client_params(c)->chunker, DDP_CHUNKER_NAME);
+	assert_int_equal(ddp_client_params(c)->chunk_min, 8192);
+	assert_int_equal(ddp_client_params(c)->chunk_avg, 32768);
+	assert_int_equal(ddp_client_params(c)->chunk_max, 262144);
+	ddp_client_free(c);
+	ddp_session_free(s);
+	ddp_memstore_free(m);
+}
+
 static void test_lying_server(void **state)
 {
 	ddp_client *c = new_client(SECRET);
@@ -307,6 +334,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_and_pipeline),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_chunk_params),
 		cmocka_unit_test(test_wrong_secret),
 		cmocka_unit_test(test_lying_server),
 	};

@@ -409,6 +409,56 @@ static void test_responses_roundtrip(void **state)
 	dd_buf_release(&b2);
 }
 
+/* The HELLO chunking extension (DDP.md 6.1): present exactly when the
+ * response's CHUNKING bit is set, never empty, nothing after it. */
+static void test_hello_chunking_extension(void **state)
+{
+	dd_buf b;
+	ddp_resp r, d;
+	ddp_hdr h;
+	const uint8_t *pl;
+
+	(void)state;
+	dd_buf_init(&b, 1 << 16);
+	sample_resp(0, &r);
+	r.u.hello.features |= DDP_FEAT_CHUNKING;
+	r.u.hello.chunker = DD_STR_LIT(DDP_CHUNKER_NAME);
+	r.u.hello.chunk_min = 4096, r.u.hello.chunk_avg = 16384;
+	r.u.hello.chunk_max = 131072;
+	assert_int_equal(ddp_resp_encode(&r, 1, &b), DD_OK);
+	assert_int_equal(b.len, DDP_HDR_LEN + 64 + 2 + strlen(DDP_CHUNKER_NAME) + 12);
+	assert_int_equal(ddp_hdr_decode((const uint8_t *)b.data, DDP_MAX_PAYLOAD, &h), DD_OK);
+	pl = (const uint8_t *)b.data + DDP_HDR_LEN;
+	/* the extension follows resume_ttl_s at offset 64 of the payload */
+	assert_int_equal(pl[64], 0);
+	assert_int_equal(pl[65], strlen(DDP_CHUNKER_NAME));
+	assert_memory_equal(pl + 66, DDP_CHUNKER_NAME, strlen(DDP_CHUNKER_NAME));
+	assert_int_equal(ddp_resp_decode(DDP_OP_HELLO, pl, h.len, &d), DD_OK);
+	assert_int_equal(d.u.hello.chunker.len, strlen(DDP_CHUNKER_NAME));
+	assert_memory_equal(d.u.hello.chunker.p, DDP_CHUNKER_NAME, d.u.hello.chunker.len);
+	assert_int_equal(d.u.hello.chunk_min, 4096);
+	assert_int_equal(d.u.hello.chunk_avg, 16384);
+	assert_int_equal(d.u.hello.chunk_max, 131072);
+	ddp_resp_release(&d);
+	/* the bit without the extension (a 64-byte body) is malformed */
+	assert_int_equal(ddp_resp_decode(DDP_OP_HELLO, pl, 62, &d), DD_EPROTO);
+	ddp_resp_release(&d);
+	/* an empty chunker name is malformed; the encoder refuses it too */
+	r.u.hello.chunker = DD_STR_LIT("");
+	dd_buf_reset(&b);
+	assert_int_not_equal(ddp_resp_encode(&r, 1, &b), DD_OK);
+	/* an over-long name */
+	r.u.hello.chunker = DD_STR_LIT("0123456789abcdef0123456789abcdef0");
+	dd_buf_reset(&b);
+	assert_int_not_equal(ddp_resp_encode(&r, 1, &b), DD_OK);
+	/* without the bit the extension fields are not sent (old layout) */
+	r.u.hello.features &= ~DDP_FEAT_CHUNKING;
+	dd_buf_reset(&b);
+	assert_int_equal(ddp_resp_encode(&r, 1, &b), DD_OK);
+	assert_int_equal(b.len, DDP_HDR_LEN + 64);
+	dd_buf_release(&b);
+}
+
 static void test_error_response_and_bitmap_padding(void **state)
 {
 	dd_buf b;
@@ -522,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_request_fields),
 		cmocka_unit_test(test_request_bounds),
 		cmocka_unit_test(test_responses_roundtrip),
+		cmocka_unit_test(test_hello_chunking_extension),
 		cmocka_unit_test(test_error_response_and_bitmap_padding),
 		cmocka_unit_test(test_status_table),
 		cmocka_unit_test(test_names),

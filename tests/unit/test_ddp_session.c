@@ -223,6 +223,51 @@ static void test_handshake(void **state)
 	ddp_memstore_free(m);
 }
 
+/* HELLO announces the store's chunking to a client that asks, and only
+ * to one that asks (an older client gets the 64-byte body). */
+static void test_hello_chunking(void **state)
+{
+	ddp_session_cfg cfg;
+	ddp_req q = {.op = DDP_OP_HELLO};
+	ddp_resp r;
+	tc t;
+
+	(void)state;
+	ddp_session_cfg_default(&cfg);
+	cfg.chunk_min = 4096, cfg.chunk_avg = 16384, cfg.chunk_max = 131072;
+	q.u.hello.ver_min = q.u.hello.ver_max = 1;
+	q.u.hello.agent = DD_STR_LIT("test");
+	for (int ask = 0; ask < 2; ask++) {
+		tc_open(&t, new_store(), &cfg);
+		q.u.hello.features = DDP_FEAT_ZSTD | (ask ? DDP_FEAT_CHUNKING : 0);
+		assert_int_equal(call(&t, &q, &r), DDP_S_OK);
+		assert_int_equal(!!(r.u.hello.features & DDP_FEAT_CHUNKING), ask);
+		if (ask) {
+			assert_int_equal(r.u.hello.chunker.len, strlen(DDP_CHUNKER_NAME));
+			assert_memory_equal(r.u.hello.chunker.p, DDP_CHUNKER_NAME,
+					    r.u.hello.chunker.len);
+			assert_int_equal(r.u.hello.chunk_min, 4096);
+			assert_int_equal(r.u.hello.chunk_avg, 16384);
+			assert_int_equal(r.u.hello.chunk_max, 131072);
+		} else {
+			assert_int_equal(r.u.hello.chunk_avg, 0);
+		}
+		ddp_resp_release(&r);
+		ddp_memstore *m = t.m;
+		tc_close(&t);
+		ddp_memstore_free(m);
+	}
+	/* a server that does not know its chunking never sets the bit */
+	tc_open(&t, new_store(), NULL);
+	q.u.hello.features = DDP_FEAT_ZSTD | DDP_FEAT_CHUNKING;
+	assert_int_equal(call(&t, &q, &r), DDP_S_OK);
+	assert_false(r.u.hello.features & DDP_FEAT_CHUNKING);
+	ddp_resp_release(&r);
+	ddp_memstore *m = t.m;
+	tc_close(&t);
+	ddp_memstore_free(m);
+}
+
 static void test_auth_failures(void **state)
 {
 	tc t;
@@ -1081,6 +1126,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake),
+		cmocka_unit_test(test_hello_chunking),
 		cmocka_unit_test(test_auth_failures),
 		cmocka_unit_test(test_bad_state_and_version),
 		cmocka_unit_test(test_write_commit_read),

@@ -51,6 +51,11 @@ static const char help_text[] =
 	"        several SRCs, a directory, or a PATH ending in '/', PATH is a\n"
 	"        directory prefix and each file keeps its name under it.\n"
 	"        Reports logical bytes, bytes sent and bytes saved by dedup.\n"
+	"        Regular files (sparse images too: their size is st_size) and\n"
+	"        block devices (size from BLKGETSIZE64) are read front to back\n"
+	"        with bounded memory. On a terminal, stderr shows a progress\n"
+	"        line (bytes, rate, bytes saved by dedup, ETA); not in scripts,\n"
+	"        with --json or --quiet.\n"
 	"    get UNIT:PATH DEST    reads a file into DEST ('-' = stdout).\n"
 	"    ls UNIT[:PREFIX]      lists a directory (PREFIX \"\" or ending in '/';\n"
 	"        a PREFIX without '/' gets one). Directories end in '/'.\n"
@@ -71,6 +76,13 @@ static const char help_text[] =
 	"        --tls                 connect with TLS (certificate verified)\n"
 	"        --ca-file FILE        CA bundle for --tls (default: system)\n"
 	"    -j, --json                machine-readable output on stdout\n"
+	"    -q, --quiet               put: no progress line, no summary\n"
+	"        --retries N           put: when the connection drops, reconnect and\n"
+	"                              resume the file up to N times (default 5;\n"
+	"                              waits 0.2 s, doubling); only what the server\n"
+	"                              lacks is sent again. Needs a seekable source\n"
+	"                              (not stdin)\n"
+	"        --no-resume           put: fail at once on a dropped connection\n"
 	"    -h, --help                show this help and exit\n"
 	"    -V, --version             show the version and exit\n"
 	"\n"
@@ -88,7 +100,9 @@ static const char usage_line[] = "usage: ddp [OPTIONS] COMMAND ARGS... (ddp --he
 
 typedef struct cli {
 	const char *endpoint, *ak, *sk, *ca_file;
-	int tls, json;
+	int tls, json, quiet;
+	int progress; /* put: draw a progress line on stderr (a terminal) */
+	unsigned retries; /* put: resume attempts after a dropped connection */
 	ddp_conn *c;
 } cli;
 
@@ -184,32 +198,119 @@ static void put_report_file(cli *k, put_tot *t, const char *path, const ddp_put_
 	t->sum.seg_bytes += st->seg_bytes;
 	t->sum.segments += st->segments;
 	t->sum.segs_sent += st->segs_sent;
+	t->sum.resumes += st->resumes;
 	if (k->json) {
 		printf("%s{\"path\":", t->first ? "" : ",");
 		json_str(path, strlen(path));
 		printf(",\"logical_bytes\":%llu,\"bytes_sent\":%llu,\"segment_bytes\":%llu,"
-		       "\"segments\":%llu,\"segments_sent\":%llu}",
+		       "\"segments\":%llu,\"segments_sent\":%llu,\"resumes\":%u,"
+		       "\"resume_offset\":%llu,\"bytes_sent_after_resume\":%llu}",
 		       (unsigned long long)st->logical, (unsigned long long)st->wire_sent,
 		       (unsigned long long)st->seg_bytes, (unsigned long long)st->segments,
-		       (unsigned long long)st->segs_sent);
+		       (unsigned long long)st->segs_sent, st->resumes,
+		       (unsigned long long)st->resume_offset,
+		       (unsigned long long)st->sent_after_resume);
 		t->first = 0;
 	}
+}
+
+/* ------------------------------------------------------------- progress */
+
+typedef struct prog {
+	const char *name;
+	uint64_t total;   /* bytes to read; 0 = unknown (stdin) */
+	int64_t t0, last; /* mono ns: start, last line drawn */
+	int drawn;
+} prog;
+
+/* Writes n bytes as "12.3 MiB" into out. */
+static void human(uint64_t n, char *out, size_t cap)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+/* One progress line: bytes, rate, bytes saved by dedup, ETA. */
+static void prog_draw(prog *g, const ddp_put_stats *st, int final)
+{
+	char done[32], total[32], rate[32], saved[32], eta[32] = "";
+	double secs = (double)(dd_mono_ns() - g->t0) / 1e9;
+	double bps = secs > 0.001 ? (double)st->logical / secs : 0;
+	uint64_t sv = st->logical > st->wire_sent ? st->logical - st->wire_sent : 0;
+
+	human(st->logical, done, sizeof(done));
+	human(g->total, total, sizeof(total));
+	human((uint64_t)bps, rate, sizeof(rate));
+	human(sv, saved, sizeof(saved));
+	if (!final && g->total > st->logical && bps > 0) {
+		uint64_t left = (uint64_t)((double)(g->total - st->logical) / bps);
+		snprintf(eta, sizeof(eta), "  ETA %llu:%02llu", (unsigned long long)(left / 60),
+			 (unsigned long long)(left % 60));
+	}
+	if (g->total)
+		fprintf(stderr, "\r%.40s  %s / %s  %3.0f%%  %s/s  saved %s%s\033[K", g->name,
+			done, total, 100.0 * (double)st->logical / (double)g->total, rate, saved,
+			eta);
+	else
+		fprintf(stderr, "\r%.40s  %s  %s/s  saved %s\033[K", g->name, done, rate, saved);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+	g->drawn = 1;
+}
+
+/* libddp's progress callback: at most 4 lines a second. */
+static void prog_cb(void *arg, const ddp_put_stats *st)
+{
+	prog *g = arg;
+	int64_t now = dd_mono_ns();
+
+	if (g->drawn && now - g->last < 250000000)
+		return;
+	g->last = now;
+	prog_draw(g, st, 0);
 }
 
 static int put_one(cli *k, put_tot *t, const char *src, const char *unit,
 		   const char *path)
 {
 	ddp_put_stats st;
+	ddp_put_opts po;
+	prog g;
 	int fd = strcmp(src, "-") == 0 ? 0 : open(src, O_RDONLY | O_CLOEXEC);
-	int rc;
+	int rc, is_blk;
 
 	if (fd < 0) {
 		fprintf(stderr, "ddp: %s: %s\n", src, strerror(errno));
 		return EXIT_FAIL;
 	}
-	rc = ddp_put_fd(k->c, unit, path, fd, &st);
+	memset(&po, 0, sizeof(po));
+	memset(&g, 0, sizeof(g));
+	po.retries = k->retries;
+	if (k->progress) {
+		g.name = path;
+		g.t0 = dd_mono_ns();
+		if (ddp_source_size(fd, &g.total, &is_blk) != DD_OK)
+			g.total = 0;
+		po.progress = prog_cb;
+		po.progress_arg = &g;
+	}
+	rc = ddp_put_fd_opts(k->c, unit, path, fd, &po, &st);
 	if (fd)
 		close(fd);
+	if (k->progress && (g.drawn || rc == DD_OK)) {
+		if (rc == DD_OK)
+			prog_draw(&g, &st, 1);
+		else
+			fputc('\n', stderr); /* keep the error off the bar */
+	}
 	if (rc != DD_OK) {
 		char what[1200];
 		snprintf(what, sizeof(what), "put %s:%s", unit, path);
@@ -307,15 +408,19 @@ static int cmd_put(cli *k, int argc, char **argv)
 		code = put_tree(k, &t, argv[i], unit, p2);
 	}
 	uint64_t saved = t.sum.logical > t.sum.wire_sent ? t.sum.logical - t.sum.wire_sent : 0;
+	seg_chunk_params cp;
+	int announced = ddp_chunk_params(k->c, &cp);
 	if (k->json)
-		printf("],\"count\":%u,\"logical_bytes\":%llu,\"bytes_sent\":%llu,"
+		printf("],\"count\":%u,\"chunk_avg\":%u,\"chunking\":\"%s\","
+		       "\"logical_bytes\":%llu,\"bytes_sent\":%llu,"
 		       "\"segment_bytes\":%llu,\"bytes_saved\":%llu,\"segments\":%llu,"
-		       "\"segments_sent\":%llu,\"ok\":%s}\n",
-		       t.files, (unsigned long long)t.sum.logical,
+		       "\"segments_sent\":%llu,\"resumes\":%u,\"ok\":%s}\n",
+		       t.files, cp.avg, announced ? "server" : "default",
+		       (unsigned long long)t.sum.logical,
 		       (unsigned long long)t.sum.wire_sent, (unsigned long long)t.sum.seg_bytes,
 		       (unsigned long long)saved, (unsigned long long)t.sum.segments,
-		       (unsigned long long)t.sum.segs_sent, code ? "false" : "true");
-	else if (!code)
+		       (unsigned long long)t.sum.segs_sent, t.sum.resumes, code ? "false" : "true");
+	else if (!code && !k->quiet)
 		printf("put %u file(s): %llu bytes, %llu sent, %llu saved by dedup "
 		       "(%llu of %llu segments sent)\n",
 		       t.files, (unsigned long long)t.sum.logical,
@@ -558,7 +663,7 @@ static int dispatch(cli *k, const char *cmd, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_TLS = 256, OPT_CA };
+	enum { OPT_TLS = 256, OPT_CA, OPT_RETRIES, OPT_NO_RESUME };
 	static const struct option longopts[] = {
 		{"endpoint", required_argument, NULL, 'e'},
 		{"access-key", required_argument, NULL, 'a'},
@@ -566,6 +671,9 @@ int main(int argc, char **argv)
 		{"tls", no_argument, NULL, OPT_TLS},
 		{"ca-file", required_argument, NULL, OPT_CA},
 		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"retries", required_argument, NULL, OPT_RETRIES},
+		{"no-resume", no_argument, NULL, OPT_NO_RESUME},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -574,12 +682,13 @@ int main(int argc, char **argv)
 	int opt, code;
 
 	memset(&k, 0, sizeof(k));
+	k.retries = 5;
 	k.endpoint = getenv("DDP_ENDPOINT") ? getenv("DDP_ENDPOINT") : "127.0.0.1:2052";
 	k.ak = getenv("DDP_ACCESS_KEY");
 	k.sk = getenv("DDP_SECRET_KEY");
 	opterr = 0;
 	/* '+': options come before the command, so "put - u:p" keeps its '-'. */
-	while ((opt = getopt_long(argc, argv, "+e:a:s:jhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:a:s:jqhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'e': k.endpoint = optarg; break;
 		case 'a': k.ak = optarg; break;
@@ -587,6 +696,15 @@ int main(int argc, char **argv)
 		case OPT_TLS: k.tls = 1; break;
 		case OPT_CA: k.ca_file = optarg; break;
 		case 'j': k.json = 1; break;
+		case 'q': k.quiet = 1; break;
+		case OPT_RETRIES: {
+			uint64_t v;
+			if (dd_str_to_u64(dd_str_c(optarg), &v) != DD_OK || v > 100)
+				return usage("--retries wants 0..100");
+			k.retries = (unsigned)v;
+			break;
+		}
+		case OPT_NO_RESUME: k.retries = 0; break;
 		case 'h': fputs(help_text, stdout); return 0;
 		case 'V': printf("ddp %s\n", DD_VERSION); return 0;
 		default:
@@ -598,6 +716,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ddp: missing command\n");
 		return usage(NULL);
 	}
+	/* A progress line only for a person watching: never in scripts
+	 * (stderr not a terminal), with --json or --quiet. */
+	k.progress = !k.json && !k.quiet && isatty(2);
 	signal(SIGPIPE, SIG_IGN);
 	code = dispatch(&k, argv[optind], argc - optind - 1, argv + optind + 1);
 	ddp_conn_close(k.c);
