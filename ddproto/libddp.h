@@ -152,4 +152,28 @@ int ddp_ustat(ddp_conn *c, const char *unit, ddp_unit_stat *out) DD_WUR;
 /* UNIT_CREATE (admin users only). */
 int ddp_mkunit(ddp_conn *c, const char *unit) DD_WUR;
 
+/* ------------------------------------------------ client config file */
+
+/*
+ * What a client config file (`ddp --config FILE`) may set. Empty strings
+ * and tls 0 mean "not set"; callers let flags and environment win.
+ */
+typedef struct ddp_cliconf {
+	char endpoint[256];
+	char access_key[129];
+	char secret_key[129];
+	char ca_file[4096];
+	int tls;
+} ddp_cliconf;
+
+/*
+ * Parses a config file's bytes: lines "key = value" (keys endpoint,
+ * access_key, secret_key, tls = yes|no, ca_file), '#' comments, blank
+ * lines; blanks around keys and values are ignored. Pure. Returns DD_OK,
+ * or DD_EINVAL with a one-line reason in err (never quoting a value, which
+ * may be a secret).
+ */
+int ddp_cliconf_parse(const char *data, size_t len, ddp_cliconf *out,
+		      char *err, size_t errcap) DD_WUR;
+
 #endif /* DD_DDPROTO_LIBDDP_H */

@@ -166,6 +166,50 @@ class TestDDP(DedupdTestCase):
         self.assertEqual(r.returncode, EXIT_FAIL)
         self.assertIn(b"EEXIST", r.stderr)
 
+    def test_config_file(self):
+        """Endpoint and credentials from a config file (--config, DDP_CONFIG
+        or ~/.config/ddp/config); flags and environment win over it; a
+        world-readable file holding a secret is refused."""
+        no_env = {"DDP_ENDPOINT": "", "DDP_ACCESS_KEY": "", "DDP_SECRET_KEY": "",
+                  "DDP_CONFIG": "", "XDG_CONFIG_HOME": "", "HOME": self.tmp}
+        conf = self.write("ddp.conf", (
+            "# mover\nendpoint = %s:%d\naccess_key = %s\nsecret_key = %s\n"
+            % (self.hostport + (self.d.access_key, self.d.secret_key))).encode())
+        os.chmod(conf, 0o600)
+        r = self.ddp("--config", conf, "--json", "units", env=no_env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("backups", r.stdout.decode())
+        env = dict(no_env, DDP_CONFIG=conf)
+        self.assertEqual(self.ddp("units", env=env).returncode, 0)
+        # The default location under $HOME.
+        os.makedirs(os.path.join(self.tmp, ".config", "ddp"))
+        default = os.path.join(self.tmp, ".config", "ddp", "config")
+        os.rename(conf, default)
+        src = self.write("cfg.bin", os.urandom(100_000))
+        r = self.ddp("put", src, "backups:cfg.bin", env=no_env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.get_bytes("backups:cfg.bin"), open(src, "rb").read())
+        # The environment wins over the file: a wrong secret there fails.
+        r = self.ddp("units", env=dict(no_env, DDP_SECRET_KEY="wrong-secret"))
+        self.assertEqual(r.returncode, EXIT_AUTH)
+        # And a flag wins over both.
+        r = self.ddp("--endpoint", "127.0.0.1:1", "units", env=no_env)
+        self.assertEqual(r.returncode, EXIT_CONN)
+        # A secret readable by others is refused, without printing it.
+        os.chmod(default, 0o644)
+        r = self.ddp("units", env=no_env)
+        self.assertEqual(r.returncode, EXIT_USAGE)
+        self.assertIn(b"chmod 600", r.stderr)
+        self.assertNotIn(self.d.secret_key.encode(), r.stderr)
+        # A bad line names the line, not the value.
+        bad = self.write("bad.conf", b"endpoint = x:1\nsecret-key = hunter2\n")
+        r = self.ddp("--config", bad, "units", env=no_env)
+        self.assertEqual(r.returncode, EXIT_USAGE)
+        self.assertIn(b"line 2", r.stderr)
+        self.assertNotIn(b"hunter2", r.stderr)
+        r = self.ddp("--config", os.path.join(self.tmp, "missing.conf"), "units", env=no_env)
+        self.assertEqual(r.returncode, EXIT_USAGE)
+
     def test_concurrent_clients(self):
         from harness import bin_path
         env = dict(os.environ)

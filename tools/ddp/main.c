@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 enum {
 	EXIT_FAIL = 1,  /* the operation failed (server said no, local I/O) */
 	EXIT_USAGE = 2,
@@ -68,6 +70,10 @@ static const char help_text[] =
 	"    mkunit UNIT           creates a storage unit (admin users only).\n"
 	"\n"
 	"OPTIONS\n"
+	"    -c, --config FILE         read endpoint, access_key, secret_key, tls\n"
+	"                              and ca_file from FILE (env DDP_CONFIG;\n"
+	"                              default ~/.config/ddp/config when it\n"
+	"                              exists); see CONFIGURATION\n"
 	"    -e, --endpoint HOST:PORT  the DDP listener (env DDP_ENDPOINT;\n"
 	"                              default 127.0.0.1:2052)\n"
 	"    -a, --access-key KEY      access key (env DDP_ACCESS_KEY)\n"
@@ -86,8 +92,23 @@ static const char help_text[] =
 	"    -h, --help                show this help and exit\n"
 	"    -V, --version             show the version and exit\n"
 	"\n"
+	"";
+
+/* The rest of --help (one string would pass C99's 4095-byte limit). */
+static const char help_text2[] =
 	"ENVIRONMENT\n"
-	"    DDP_ENDPOINT, DDP_ACCESS_KEY, DDP_SECRET_KEY\n"
+	"    DDP_ENDPOINT, DDP_ACCESS_KEY, DDP_SECRET_KEY, DDP_CONFIG\n"
+	"\n"
+	"CONFIGURATION\n"
+	"    Flags win over the environment, which wins over the config file.\n"
+	"    The file has \"key = value\" lines and '#' comments:\n"
+	"        endpoint = backup.example.com:2052\n"
+	"        access_key = MOVER1\n"
+	"        secret_key = ...\n"
+	"        tls = yes\n"
+	"        ca_file = /etc/ssl/certs/backup-ca.pem\n"
+	"    A file holding secret_key must not be readable by group or others\n"
+	"    (chmod 600), or ddp refuses it (exit 2).\n"
 	"\n"
 	"EXIT CODES\n"
 	"    0  success\n"
@@ -661,10 +682,79 @@ static int dispatch(cli *k, const char *cmd, int argc, char **argv)
 	return usage(NULL);
 }
 
+/*
+ * Reads the config file: path from --config, else $DDP_CONFIG, else
+ * $XDG_CONFIG_HOME/ddp/config or ~/.config/ddp/config when it exists.
+ * A file holding a secret must not be readable by group or others (as
+ * ssh does with keys). Returns 0, or an exit code after printing why.
+ */
+static int load_config(const char *path, ddp_cliconf *out)
+{
+	char def[4096], err[160];
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	dd_buf b;
+	struct stat st;
+	int explicit = 1, rc, code = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!path && (path = getenv("DDP_CONFIG")) && !path[0])
+		path = NULL;
+	if (!path) {
+		explicit = 0;
+		if (xdg && xdg[0])
+			snprintf(def, sizeof(def), "%s/ddp/config", xdg);
+		else if (home && home[0])
+			snprintf(def, sizeof(def), "%s/.config/ddp/config", home);
+		else
+			return 0;
+		path = def;
+		if (stat(path, &st) != 0)
+			return 0; /* no default file: fine */
+	}
+	dd_buf_init(&b, 64 * 1024);
+	if ((rc = dd_read_file(path, &b)) != DD_OK) {
+		fprintf(stderr, "ddp: %s: %s\n", path, dd_strerror(rc));
+		code = explicit ? EXIT_USAGE : 0;
+	} else if (ddp_cliconf_parse(b.data, b.len, out, err, sizeof(err)) != DD_OK) {
+		fprintf(stderr, "ddp: %s: %s\n", path, err);
+		code = EXIT_USAGE;
+	} else if (out->secret_key[0] && stat(path, &st) == 0 && (st.st_mode & 077)) {
+		fprintf(stderr, "ddp: %s holds a secret_key but is readable by others "
+			"(chmod 600 it)\n", path);
+		code = EXIT_USAGE;
+	}
+	OPENSSL_cleanse(b.data, b.len);
+	dd_buf_release(&b);
+	return code;
+}
+
+/* Flags win over the environment, which wins over the config file. */
+static void settings_merge(cli *k, const ddp_cliconf *f)
+{
+	const char *e;
+
+	if (!k->endpoint)
+		k->endpoint = (e = getenv("DDP_ENDPOINT")) && e[0] ? e :
+			      f->endpoint[0] ? f->endpoint : "127.0.0.1:2052";
+	if (!k->ak)
+		k->ak = (e = getenv("DDP_ACCESS_KEY")) && e[0] ? e :
+			f->access_key[0] ? f->access_key : NULL;
+	if (!k->sk)
+		k->sk = (e = getenv("DDP_SECRET_KEY")) && e[0] ? e :
+			f->secret_key[0] ? f->secret_key : NULL;
+	if (!k->ca_file && f->ca_file[0])
+		k->ca_file = f->ca_file;
+	if (f->tls)
+		k->tls = 1;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_TLS = 256, OPT_CA, OPT_RETRIES, OPT_NO_RESUME };
+	static ddp_cliconf conf;
+	const char *conf_path = NULL;
 	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
 		{"endpoint", required_argument, NULL, 'e'},
 		{"access-key", required_argument, NULL, 'a'},
 		{"secret-key", required_argument, NULL, 's'},
@@ -683,13 +773,11 @@ int main(int argc, char **argv)
 
 	memset(&k, 0, sizeof(k));
 	k.retries = 5;
-	k.endpoint = getenv("DDP_ENDPOINT") ? getenv("DDP_ENDPOINT") : "127.0.0.1:2052";
-	k.ak = getenv("DDP_ACCESS_KEY");
-	k.sk = getenv("DDP_SECRET_KEY");
 	opterr = 0;
 	/* '+': options come before the command, so "put - u:p" keeps its '-'. */
-	while ((opt = getopt_long(argc, argv, "+e:a:s:jqhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:e:a:s:jqhV", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'c': conf_path = optarg; break;
 		case 'e': k.endpoint = optarg; break;
 		case 'a': k.ak = optarg; break;
 		case 's': k.sk = optarg; break;
@@ -705,7 +793,10 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_NO_RESUME: k.retries = 0; break;
-		case 'h': fputs(help_text, stdout); return 0;
+		case 'h':
+			fputs(help_text, stdout);
+			fputs(help_text2, stdout);
+			return 0;
 		case 'V': printf("ddp %s\n", DD_VERSION); return 0;
 		default:
 			fprintf(stderr, "ddp: unknown option '%s'\n", argv[optind - 1]);
@@ -716,6 +807,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ddp: missing command\n");
 		return usage(NULL);
 	}
+	if ((code = load_config(conf_path, &conf)) != 0)
+		return code;
+	settings_merge(&k, &conf);
 	/* A progress line only for a person watching: never in scripts
 	 * (stderr not a terminal), with --json or --quiet. */
 	k.progress = !k.json && !k.quiet && isatty(2);
