@@ -96,6 +96,12 @@ static int cksum_echo(s3_ex *x, dd_buf *attrs)
 		rc = hx_hdr_c(x, s3_cksum_header(alg), b64);
 		if (rc == DD_OK && attrs)
 			rc = hx_attr_line(attrs, s3_cksum_header(alg), dd_str_c(b64));
+		/* A single PUT's checksum covers the whole object (AWS). */
+		if (rc == DD_OK && attrs)
+			rc = hx_hdr_c(x, "x-amz-checksum-type", "FULL_OBJECT");
+		if (rc == DD_OK && attrs)
+			rc = hx_attr_line(attrs, "x-amz-checksum-type",
+					  DD_STR_LIT("FULL_OBJECT"));
 		break;
 	}
 	return rc;

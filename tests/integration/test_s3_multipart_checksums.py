@@ -280,6 +280,20 @@ class TestMultipartChecksums(AwsCliCase):
         h = s3_request(self.d, "HEAD", "/ck-none/n", headers={"x-amz-checksum-mode": "ENABLED"})
         self.assertFalse([k for k in h.headers if k.startswith("x-amz-checksum")], h.headers)
 
+    def test_single_put_checksum_type(self):
+        # A single PUT's checksum is of the whole object: FULL_OBJECT.
+        make_bucket(self.d, "ck-put")
+        data = data_of(100000, "ck-put")
+        r = s3_request(self.d, "PUT", "/ck-put/p", body=data,
+                       headers={"x-amz-checksum-crc32": crc32_b64(data)})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers.get("x-amz-checksum-type"), "FULL_OBJECT")
+        h = s3_request(self.d, "HEAD", "/ck-put/p", headers={"x-amz-checksum-mode": "ENABLED"})
+        self.assertEqual((h.headers.get("x-amz-checksum-crc32"), h.headers.get("x-amz-checksum-type")),
+                         (crc32_b64(data), "FULL_OBJECT"))
+        h = s3_request(self.d, "HEAD", "/ck-put/p")
+        self.assertFalse([k for k in h.headers if k.startswith("x-amz-checksum")], h.headers)
+
 
 if __name__ == "__main__":
     unittest.main()
