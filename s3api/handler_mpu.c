@@ -40,6 +40,8 @@ static int attr_get(const uint8_t *blob, size_t len, const char *name,
 			*v = (dd_str){p + nl + 1, (size_t)(eol - p - nl - 1)};
 			return 1;
 		}
+		if (eol == end)
+			break;
 		p = eol + 1;
 	}
 	return 0;
