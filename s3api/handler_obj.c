@@ -2,13 +2,15 @@
  * s3api/handler_obj.c - object operations: PutObject (streamed into a
  * seg_writer, committed only after s3_body_finish), GetObject/HeadObject
  * (streamed from a seg_reader, Range), DeleteObject, and multipart uploads
- * (parts are keyless writer refs; Complete is a metadata-only concat).
+ * (parts are keyless writer refs; Complete is a metadata-only concat;
+ * checksums and UploadPartCopy are in handler_mpu.c).
  *
  * The attrs blob of an object is text, one "name:value\n" line per
  * response header to return: content-type, content-encoding (without
  * aws-chunked), cache-control, content-disposition, content-language,
- * expires, x-amz-meta-*, and x-amz-checksum-<alg> (returned only with
- * x-amz-checksum-mode: ENABLED on a full 200).
+ * expires, x-amz-meta-*, and x-amz-checksum-<alg> with x-amz-checksum-type
+ * (returned only with x-amz-checksum-mode: ENABLED on a full 200). An
+ * upload's blob also has x-amz-checksum-algorithm, never returned.
  */
 #include "s3api/handler_int.h"
 
