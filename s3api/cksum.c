@@ -473,6 +473,73 @@ int s3_cksum_composite(int alg, const uint8_t *part_digests, size_t nparts,
 	return (w < 0 || (size_t)w >= cap) ? DD_ETOOBIG : DD_OK;
 }
 
+const char *s3_cksum_type_name(int type)
+{
+	switch (type) {
+	case S3_CKT_COMPOSITE: return "COMPOSITE";
+	case S3_CKT_FULL_OBJECT: return "FULL_OBJECT";
+	default: return "";
+	}
+}
+
+int s3_cksum_type_parse(dd_str name)
+{
+	if (dd_str_eq_c(name, "COMPOSITE"))
+		return S3_CKT_COMPOSITE;
+	if (dd_str_eq_c(name, "FULL_OBJECT"))
+		return S3_CKT_FULL_OBJECT;
+	return S3_CKT_NONE;
+}
+
+int s3_cksum_mpu_type(int alg, int want)
+{
+	int crc = alg == S3_CK_CRC32 || alg == S3_CK_CRC32C;
+
+	if (alg <= S3_CK_NONE || alg >= S3_CK_COUNT)
+		return S3_CKT_NONE;
+	if (want == S3_CKT_NONE)
+		return alg == S3_CK_CRC64NVME ? S3_CKT_FULL_OBJECT
+					      : S3_CKT_COMPOSITE;
+	if (want == S3_CKT_COMPOSITE)
+		return alg == S3_CK_CRC64NVME ? S3_CKT_NONE : want;
+	if (want == S3_CKT_FULL_OBJECT)
+		return crc || alg == S3_CK_CRC64NVME ? want : S3_CKT_NONE;
+	return S3_CKT_NONE;
+}
+
+/* Big-endian digest bytes of a CRC to its value. */
+static uint64_t crc_value(const uint8_t *d, size_t len)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < len; i++)
+		v = (v << 8) | d[i];
+	return v;
+}
+
+int s3_cksum_full_object(int alg, const uint8_t *part_digests,
+			 const uint64_t *part_sizes, size_t n,
+			 s3_cksum_value *out)
+{
+	size_t len = s3_cksum_len(alg);
+	uint64_t crc;
+
+	if ((alg != S3_CK_CRC32 && alg != S3_CK_CRC32C &&
+	     alg != S3_CK_CRC64NVME) || n == 0)
+		return DD_EINVAL;
+	crc = crc_value(part_digests, len);
+	for (size_t i = 1; i < n; i++)
+		crc = s3_crc_combine(alg, crc,
+				     crc_value(part_digests + i * len, len),
+				     part_sizes[i]);
+	memset(out, 0, sizeof(*out));
+	out->alg = alg;
+	out->len = len;
+	for (size_t i = 0; i < len; i++)
+		out->digest[i] = (uint8_t)(crc >> (8 * (len - 1 - i)));
+	return DD_OK;
+}
+
 int s3_multipart_etag(const uint8_t *part_md5s, size_t nparts, char *out,
 		      size_t cap)
 {

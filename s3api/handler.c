@@ -118,6 +118,11 @@ static void hx_reset(s3_ex *x)
 
 void hx_err(s3_ex *x, int e)
 {
+	hx_err_msg(x, e, NULL);
+}
+
+void hx_err_msg(s3_ex *x, int e, const char *msg)
+{
 	const s3_errinfo *ei = s3_err_info(e);
 	char res[1100];
 
@@ -127,7 +132,7 @@ void hx_err(s3_ex *x, int e)
 		return;
 	snprintf(res, sizeof(res), "%.*s", (int)DD_MIN(x->t.path.len, 1024),
 		 x->t.path.p ? x->t.path.p : "");
-	if (s3_err_render(&x->out, e, NULL, res[0] ? res : NULL, x->reqid,
+	if (s3_err_render(&x->out, e, msg, res[0] ? res : NULL, x->reqid,
 			  NULL) != DD_OK ||
 	    hx_hdr_c(x, "Content-Type", "application/xml") != DD_OK) {
 		dd_buf_reset(&x->out);
@@ -308,6 +313,7 @@ static int dispatch(s3_ex *x)
 	case S3_OP_DELETE_OBJECT: hx_delete_object(x); break;
 	case S3_OP_CREATE_MPU: return hx_create_mpu(x);
 	case S3_OP_UPLOAD_PART: return hx_upload_part_begin(x);
+	case S3_OP_UPLOAD_PART_COPY: hx_upload_part_copy(x); break;
 	case S3_OP_COMPLETE_MPU: return hx_complete_begin(x);
 	case S3_OP_ABORT_MPU: hx_abort_mpu(x); break;
 	case S3_OP_LIST_PARTS: hx_list_parts(x); break;

@@ -321,46 +321,101 @@ void hx_list_objects(s3_ex *x)
 	hx_xml(x, 200);
 }
 
-/* ListMultipartUploads rows (at most max + 1) past the markers. */
+/*
+ * ListMultipartUploads entries past the markers: uploads and (with a
+ * delimiter) common prefixes, at most max + 1 of them together (one more
+ * than asked tells the listing is truncated).
+ */
 struct upload_rows {
 	s3_ex *x;
-	dd_str key_marker, id_marker;
+	dd_str prefix, delimiter, key_marker, id_marker;
 	s3_xml_upload *ups;
-	size_t n, max;
+	dd_str *pfx;
+	size_t n, npfx, max;
+	/* the last entry taken: NextKeyMarker / NextUploadIdMarker */
+	dd_str last_key, last_id;
+	int truncated;
 };
+
+/* Byte-order comparison of two slices (shorter first on a tie). */
+static int str_cmp(dd_str a, dd_str b)
+{
+	size_t m = DD_MIN(a.len, b.len);
+	int c = m ? memcmp(a.p, b.p, m) : 0;
+
+	if (c != 0)
+		return c;
+	return a.len < b.len ? -1 : a.len > b.len;
+}
 
 /* 1 when (key, id) comes after the markers, in the store's listing order. */
 static int upload_after(const struct upload_rows *l, dd_str key, dd_str id)
 {
-	size_t m = DD_MIN(key.len, l->key_marker.len);
-	int c = m ? memcmp(key.p, l->key_marker.p, m) : 0;
+	int c;
 
-	if (c == 0)
-		c = key.len < l->key_marker.len ? -1 : key.len > l->key_marker.len;
-	if (c != 0 || !l->key_marker.len)
-		return c > 0 || !l->key_marker.len;
+	if (!l->key_marker.len)
+		return 1;
+	c = str_cmp(key, l->key_marker);
+	if (c != 0)
+		return c > 0;
 	/* Same key: only ids after upload-id-marker (none without one). */
-	if (!l->id_marker.len)
+	return l->id_marker.len && str_cmp(id, l->id_marker) > 0;
+}
+
+/*
+ * The common prefix key rolls up into (prefix .. first delimiter after
+ * it), or an empty slice when there is no delimiter or key has none.
+ */
+static dd_str upload_rollup(const struct upload_rows *l, dd_str key)
+{
+	const char *p;
+	size_t off = l->prefix.len;
+
+	if (!l->delimiter.len || key.len < off + l->delimiter.len)
+		return (dd_str){NULL, 0};
+	p = memmem(key.p + off, key.len - off, l->delimiter.p,
+		   l->delimiter.len);
+	if (!p)
+		return (dd_str){NULL, 0};
+	return (dd_str){key.p, (size_t)(p - key.p) + l->delimiter.len};
+}
+
+/* Counts one more entry; 0 when it is the one past max (stop). */
+static int upload_take(struct upload_rows *l)
+{
+	if (l->n + l->npfx == l->max) {
+		l->truncated = l->max > 0;
 		return 0;
-	m = DD_MIN(id.len, l->id_marker.len);
-	c = memcmp(id.p, l->id_marker.p, m);
-	if (c == 0)
-		c = id.len < l->id_marker.len ? -1 : id.len > l->id_marker.len;
-	return c > 0;
+	}
+	return 1;
 }
 
 static int upload_row(void *ctx, dd_str key, const char *upload_id,
 		      int64_t ctime_ns)
 {
 	struct upload_rows *l = ctx;
-	dd_str id = dd_str_c(upload_id);
+	dd_str id = dd_str_c(upload_id), cp = upload_rollup(l, key);
 	s3_xml_upload *u;
 	char *k, *i;
 
+	if (cp.len) {
+		/* Already reported, or at/before the key marker: skip. */
+		if ((l->npfx && str_cmp(cp, l->pfx[l->npfx - 1]) == 0) ||
+		    (l->key_marker.len && str_cmp(cp, l->key_marker) <= 0))
+			return 0;
+		if (!upload_take(l))
+			return -1; /* enough: stop (not a dd_rc) */
+		if (!(k = dd_arena_strndup(l->x->arena, cp.p, cp.len)))
+			return DD_ENOMEM;
+		l->pfx[l->npfx++] = (dd_str){k, cp.len};
+		l->last_key = (dd_str){k, cp.len};
+		l->last_id = (dd_str){"", 0};
+		return 0;
+	}
 	if (!upload_after(l, key, id))
 		return 0;
-	if (l->n == l->max + 1)
-		return -1; /* enough: stop (not a dd_rc) */
+	if (!upload_take(l))
+		return -1;
 	k = dd_arena_strndup(l->x->arena, key.len ? key.p : "", key.len);
 	i = dd_arena_strndup(l->x->arena, upload_id, id.len);
 	if (!k || !i)
@@ -369,12 +424,15 @@ static int upload_row(void *ctx, dd_str key, const char *upload_id,
 	u->key = (dd_str){k, key.len};
 	u->upload_id = (dd_str){i, id.len};
 	u->initiated_ms = ctime_ns / 1000000;
+	l->last_key = u->key;
+	l->last_id = u->upload_id;
 	return 0;
 }
 
 /*
- * ListMultipartUploads: prefix, key-marker / upload-id-marker paging,
- * max-uploads. delimiter is not supported (NotImplemented).
+ * ListMultipartUploads: prefix, delimiter (CommonPrefixes), key-marker /
+ * upload-id-marker paging, max-uploads (uploads and prefixes together),
+ * encoding-type=url.
  */
 void hx_list_uploads(s3_ex *x)
 {
@@ -386,15 +444,16 @@ void hx_list_uploads(s3_ex *x)
 	memset(&l, 0, sizeof(l));
 	if (e == S3_OK)
 		e = s3_list_params_parse(&x->t, &lp);
-	if (e == S3_OK && lp.delimiter.len)
-		e = S3E_NOT_IMPLEMENTED;
 	if (e == S3_OK) {
 		l.x = x;
+		l.prefix = lp.prefix;
+		l.delimiter = lp.delimiter;
 		l.key_marker = lp.marker;
 		l.id_marker = lp.upload_id_marker;
 		l.max = lp.max_keys;
 		l.ups = dd_arena_alloc(x->arena, (l.max + 1) * sizeof(*l.ups));
-		if (!l.ups)
+		l.pfx = dd_arena_alloc(x->arena, (l.max + 1) * sizeof(*l.pfx));
+		if (!l.ups || !l.pfx)
 			e = S3E_INTERNAL_ERROR;
 	}
 	if (e == S3_OK) {
@@ -410,16 +469,19 @@ void hx_list_uploads(s3_ex *x)
 	memset(&xl, 0, sizeof(xl));
 	xl.bucket = dd_str_c(x->bucket);
 	xl.prefix = lp.prefix;
+	xl.delimiter = lp.delimiter;
 	xl.key_marker = lp.marker;
 	xl.upload_id_marker = lp.upload_id_marker;
 	xl.max_uploads = lp.max_keys;
 	xl.url_encode = lp.url_encode;
-	xl.truncated = l.n > l.max;
-	xl.nuploads = xl.truncated ? l.max : l.n;
+	xl.truncated = l.truncated;
+	xl.nuploads = l.n;
 	xl.uploads = l.ups;
-	if (xl.truncated && xl.nuploads) {
-		xl.next_key_marker = l.ups[xl.nuploads - 1].key;
-		xl.next_upload_id_marker = l.ups[xl.nuploads - 1].upload_id;
+	xl.prefixes = l.pfx;
+	xl.nprefixes = l.npfx;
+	if (l.truncated) {
+		xl.next_key_marker = l.last_key;
+		xl.next_upload_id_marker = l.last_id;
 	}
 	if (s3_xml_list_uploads(&x->out, &xl) != DD_OK) {
 		hx_err(x, S3E_INTERNAL_ERROR);

@@ -63,6 +63,8 @@ int hx_hdr(s3_ex *x, const char *name, dd_str value) DD_WUR;
 int hx_hdr_c(s3_ex *x, const char *name, const char *value) DD_WUR;
 /* Sets the error response for e (S3 error code). Always succeeds. */
 void hx_err(s3_ex *x, int e);
+/* hx_err with a message instead of the table's (msg NULL: the table's). */
+void hx_err_msg(s3_ex *x, int e, const char *msg);
 /* Maps a store dd_rc for a key operation (ENOENT = NoSuchKey). */
 void hx_err_rc(s3_ex *x, int rc);
 /* Sets a fixed-body response of status with x->out as body (XML). */
@@ -95,6 +97,60 @@ void hx_delete_bucket(s3_ex *x);
 void hx_bucket_location(s3_ex *x);
 void hx_list_objects(s3_ex *x);
 void hx_list_uploads(s3_ex *x);
+
+/* ---- multipart helpers shared by handler_obj.c and handler_mpu.c */
+
+/* A multipart upload's record and checksum settings. */
+typedef struct hx_upload {
+	seg_stat *st; /* the upload record (in x->arena) */
+	int alg;      /* x-amz-checksum-algorithm (enum s3_cksum_alg) */
+	int type;     /* enum s3_cksum_type; NONE when alg is NONE */
+} hx_upload;
+
+/* A recorded part, indexed by number (Complete). */
+typedef struct hx_part_row {
+	int present;
+	uint64_t size;
+	char etag[SEG_ETAG_MAX + 1];
+	uint8_t md5[16];
+	uint32_t cksum_len; /* blob: algorithm byte + raw digest */
+	uint8_t cksum[1 + S3_CK_MAX_LEN];
+} hx_part_row;
+
+/* Appends "name:value\n" to an attrs blob. dd_rc. */
+int hx_attr_line(dd_buf *b, const char *name, dd_str v) DD_WUR;
+/* Copies ?uploadId into x->upload_id. S3 error (NoSuchUpload if bad). */
+int hx_upload_id_get(s3_ex *x);
+/* Reads the upload x->upload_id of the target key into *u. S3 error. */
+int hx_upload_load(s3_ex *x, hx_upload *u);
+/*
+ * CreateMultipartUpload: x-amz-checksum-algorithm and x-amz-checksum-type
+ * recorded in x->attrs and echoed. S3 error.
+ */
+int hx_mpu_cksum_create(s3_ex *x, const char **msg);
+/*
+ * UploadPart, before the body: the client's checksum must be the
+ * upload's algorithm (InvalidRequest "Checksum Type mismatch"); a
+ * FULL_OBJECT upload's part without one gets it computed. Call after
+ * hx_body_start. S3 error (the message is set in *msg, static).
+ */
+int hx_part_cksum_check(s3_ex *x, const hx_upload *u, const char **msg);
+/*
+ * CompleteMultipartUpload checksum work for the parts c lists (already
+ * checked against rows): part numbers 1..n (InvalidPartOrder), each
+ * part's checksum in the body against the recorded one (InvalidPart;
+ * missing for COMPOSITE: InvalidRequest), x-amz-checksum-type and a
+ * full-object x-amz-checksum-<alg> header (BadDigest). On S3_OK, when the
+ * upload has a checksum, *text is the object checksum ("<b64>-N" or
+ * "<b64>", in the arena) and attrs (reset first) the final object's attrs
+ * blob (the upload's, less its algorithm/type lines, plus the checksum
+ * and type); otherwise *text is NULL and attrs untouched.
+ */
+int hx_complete_cksum(s3_ex *x, const hx_upload *u, const s3_complete *c,
+		      const hx_part_row *rows, dd_buf *attrs,
+		      const char **text, const char **msg);
+/* UploadPartCopy (handler_mpu.c). */
+void hx_upload_part_copy(s3_ex *x);
 
 /* Object operations (handler_obj.c). *_begin return enum s3_ex_next. */
 int hx_put_begin(s3_ex *x);

@@ -2,13 +2,15 @@
  * s3api/handler_obj.c - object operations: PutObject (streamed into a
  * seg_writer, committed only after s3_body_finish), GetObject/HeadObject
  * (streamed from a seg_reader, Range), DeleteObject, and multipart uploads
- * (parts are keyless writer refs; Complete is a metadata-only concat).
+ * (parts are keyless writer refs; Complete is a metadata-only concat;
+ * checksums and UploadPartCopy are in handler_mpu.c).
  *
  * The attrs blob of an object is text, one "name:value\n" line per
  * response header to return: content-type, content-encoding (without
  * aws-chunked), cache-control, content-disposition, content-language,
- * expires, x-amz-meta-*, and x-amz-checksum-<alg> (returned only with
- * x-amz-checksum-mode: ENABLED on a full 200).
+ * expires, x-amz-meta-*, and x-amz-checksum-<alg> with x-amz-checksum-type
+ * (returned only with x-amz-checksum-mode: ENABLED on a full 200). An
+ * upload's blob also has x-amz-checksum-algorithm, never returned.
  */
 #include "s3api/handler_int.h"
 
@@ -22,7 +24,7 @@ static const char *const stored_headers[] = {
 	"content-language", "expires",
 };
 
-static int attr_line(dd_buf *b, const char *name, dd_str v)
+int hx_attr_line(dd_buf *b, const char *name, dd_str v)
 {
 	int rc = dd_buf_append_str(b, name);
 
@@ -45,12 +47,12 @@ static int attrs_build(s3_ex *x)
 	for (size_t i = 0; i < DD_ARRAY_LEN(stored_headers) && rc == DD_OK; i++)
 		if (s3_req_header(&x->req, stored_headers[i], &v) && v.len &&
 		    !memchr(v.p, '\n', v.len))
-			rc = attr_line(&x->attrs, stored_headers[i], v);
+			rc = hx_attr_line(&x->attrs, stored_headers[i], v);
 	dd_buf_init(&ce, 1024);
 	if (rc == DD_OK && s3_req_header(&x->req, "content-encoding", &v)) {
 		rc = s3_content_encoding_strip(v, &ce);
 		if (rc == DD_OK && ce.len)
-			rc = attr_line(&x->attrs, "content-encoding",
+			rc = hx_attr_line(&x->attrs, "content-encoding",
 				       (dd_str){ce.data, ce.len});
 	}
 	dd_buf_release(&ce);
@@ -95,7 +97,13 @@ static int cksum_echo(s3_ex *x, dd_buf *attrs)
 		s3_cksum_b64(&v, b64, sizeof(b64));
 		rc = hx_hdr_c(x, s3_cksum_header(alg), b64);
 		if (rc == DD_OK && attrs)
-			rc = attr_line(attrs, s3_cksum_header(alg), dd_str_c(b64));
+			rc = hx_attr_line(attrs, s3_cksum_header(alg), dd_str_c(b64));
+		/* A single PUT's checksum covers the whole object (AWS). */
+		if (rc == DD_OK && attrs)
+			rc = hx_hdr_c(x, "x-amz-checksum-type", "FULL_OBJECT");
+		if (rc == DD_OK && attrs)
+			rc = hx_attr_line(attrs, "x-amz-checksum-type",
+					  DD_STR_LIT("FULL_OBJECT"));
 		break;
 	}
 	return rc;
@@ -347,8 +355,7 @@ void hx_delete_object(s3_ex *x)
 
 /* ---------------------------------------------------------- multipart */
 
-/* Copies ?uploadId into x->upload_id. S3 error (NoSuchUpload if bad). */
-static int upload_id_get(s3_ex *x)
+int hx_upload_id_get(s3_ex *x)
 {
 	const s3_param *p = s3_param_get(&x->t, "uploadId");
 
@@ -365,37 +372,17 @@ static int upload_err(int rc)
 	return rc == DD_ENOENT ? S3E_NO_SUCH_UPLOAD : s3_err_from_rc(rc);
 }
 
-/*
- * x-amz-checksum-algorithm of CreateMultipartUpload: recorded in the
- * upload's attrs (a line attrs_headers never returns) and echoed as a
- * response header. S3 error (InvalidArgument for an unknown algorithm).
- */
-static int mpu_cksum_alg(s3_ex *x)
-{
-	dd_str v;
-	int alg;
-
-	if (!s3_req_header(&x->req, "x-amz-checksum-algorithm", &v))
-		return S3_OK;
-	if ((alg = s3_cksum_alg_parse(v)) == S3_CK_NONE)
-		return S3E_INVALID_ARGUMENT;
-	if (attr_line(&x->attrs, "x-amz-checksum-algorithm",
-		      dd_str_c(s3_cksum_name(alg))) != DD_OK ||
-	    hx_hdr_c(x, "x-amz-checksum-algorithm", s3_cksum_name(alg)) != DD_OK)
-		return S3E_INTERNAL_ERROR;
-	return S3_OK;
-}
-
 int hx_create_mpu(s3_ex *x)
 {
 	uint8_t rnd[HX_UPLOAD_ID_LEN / 2];
+	const char *msg = NULL;
 	seg_attrs a;
 	int e = hx_object_access(x), rc;
 
 	if (e == S3_OK)
 		e = attrs_build(x);
 	if (e == S3_OK)
-		e = mpu_cksum_alg(x);
+		e = hx_mpu_cksum_create(x, &msg);
 	if (e == S3_OK && dd_random_bytes(rnd, sizeof(rnd)) != DD_OK)
 		e = S3E_INTERNAL_ERROR;
 	if (e == S3_OK) {
@@ -413,41 +400,33 @@ int hx_create_mpu(s3_ex *x)
 				dd_str_c(x->upload_id)) != DD_OK)
 		e = S3E_INTERNAL_ERROR;
 	if (e != S3_OK) {
-		hx_err(x, e);
+		hx_err_msg(x, e, msg);
 		return S3_EX_RESPOND;
 	}
 	hx_xml(x, 200);
 	return S3_EX_RESPOND;
 }
 
-static int no_part(void *ctx, const seg_part_info *p)
-{
-	(void)ctx;
-	(void)p;
-	return 0;
-}
-
 int hx_upload_part_begin(s3_ex *x)
 {
 	const s3_param *pn = s3_param_get(&x->t, "partNumber");
+	const char *msg = NULL;
+	hx_upload u;
 	uint64_t n = 0;
 	int e = hx_object_access(x), rc;
 
 	if (e == S3_OK)
-		e = upload_id_get(x);
+		e = hx_upload_id_get(x);
 	if (e == S3_OK)
 		e = size_check(x);
 	if (e == S3_OK && (!pn || dd_str_to_u64(pn->value, &n) != DD_OK ||
 			   n < 1 || n > SEG_PART_MAX))
 		e = S3E_INVALID_ARGUMENT;
+	if (e == S3_OK)
+		e = hx_upload_load(x, &u);
 	if (e == S3_OK) {
 		x->part = (uint32_t)n;
-		/* Listing after the last number only checks the upload. */
-		rc = seg_upload_list_parts(x->srv->store, x->bucket, x->t.key,
-					   x->upload_id, SEG_PART_MAX, no_part,
-					   NULL);
-		if (rc == DD_OK)
-			rc = seg_writer_open_ref(x->srv->store, x->bucket, &x->w);
+		rc = seg_writer_open_ref(x->srv->store, x->bucket, &x->w);
 		if (rc == DD_OK)
 			rc = seg_writer_set_digests(x->w, 0);
 		if (rc != DD_OK)
@@ -455,8 +434,10 @@ int hx_upload_part_begin(s3_ex *x)
 	}
 	if (e == S3_OK)
 		e = hx_body_start(x, HX_BODY_WRITER);
+	if (e == S3_OK)
+		e = hx_part_cksum_check(x, &u, &msg);
 	if (e != S3_OK) {
-		hx_err(x, e);
+		hx_err_msg(x, e, msg);
 		return S3_EX_RESPOND;
 	}
 	return S3_EX_BODY;
@@ -511,49 +492,75 @@ void hx_upload_part_end(s3_ex *x)
 	hx_empty(x, 200);
 }
 
+/*
+ * A copy of the request without its x-amz-checksum-* headers, in the
+ * arena: on Complete they describe the object (checked against the
+ * parts), not the XML body. NULL when out of memory.
+ */
+static s3_request *req_without_cksum(s3_ex *x)
+{
+	s3_request *r = dd_arena_alloc(x->arena, sizeof(*r));
+	s3_header *h = dd_arena_alloc(x->arena, (x->req.nheaders + 1) *
+						sizeof(*h));
+
+	if (!r || !h)
+		return NULL;
+	*r = x->req;
+	r->headers = h;
+	r->nheaders = 0;
+	for (size_t i = 0; i < x->req.nheaders; i++) {
+		dd_str n = x->req.headers[i].name;
+		if (n.len > 15 && dd_str_casecmp_c((dd_str){n.p, 15},
+						   "x-amz-checksum-") == 0 &&
+		    dd_str_casecmp_c(n, "x-amz-checksum-type") != 0)
+			continue;
+		h[r->nheaders++] = x->req.headers[i];
+	}
+	return r;
+}
+
 int hx_complete_begin(s3_ex *x)
 {
+	s3_request *fr = NULL;
 	int e = hx_object_access(x);
 
 	if (e == S3_OK)
-		e = upload_id_get(x);
+		e = hx_upload_id_get(x);
+	if (e == S3_OK && !(fr = req_without_cksum(x)))
+		e = S3E_INTERNAL_ERROR;
 	if (e == S3_OK)
-		e = hx_body_start(x, HX_BODY_BUFFER);
+		e = s3_body_new(fr, &x->auth, &x->body);
 	if (e != S3_OK) {
 		hx_err(x, e);
 		return S3_EX_RESPOND;
 	}
+	x->body_kind = HX_BODY_BUFFER;
 	return S3_EX_BODY;
 }
 
-/* A recorded part, indexed by number. */
-struct part_row {
-	int present;
-	uint64_t size;
-	char etag[SEG_ETAG_MAX + 1];
-	uint8_t md5[16];
-};
-
 static int part_collect(void *ctx, const seg_part_info *p)
 {
-	struct part_row *rows = ctx;
+	hx_part_row *rows = ctx, *r;
 
 	if (p->number < 1 || p->number > SEG_PART_MAX)
 		return DD_ECORRUPT;
-	rows[p->number].present = 1;
-	rows[p->number].size = p->ref.size;
-	memcpy(rows[p->number].md5, p->ref.md5, 16);
-	snprintf(rows[p->number].etag, sizeof(rows[0].etag), "%s", p->etag);
+	r = &rows[p->number];
+	r->present = 1;
+	r->size = p->ref.size;
+	memcpy(r->md5, p->ref.md5, 16);
+	snprintf(r->etag, sizeof(r->etag), "%s", p->etag);
+	r->cksum_len = DD_MIN(p->cksum_len, (uint32_t)sizeof(r->cksum));
+	memcpy(r->cksum, p->cksum, r->cksum_len);
 	return 0;
 }
 
 /* Checks the client's part list against the recorded parts. S3 error. */
-static int complete_check(const s3_complete *c, const struct part_row *rows,
+static int complete_check(const s3_complete *c, const hx_part_row *rows,
 			  uint32_t *numbers, uint8_t *md5s)
 {
 	for (size_t i = 0; i < c->nparts; i++) {
 		const s3_complete_part *cp = &c->parts[i];
-		const struct part_row *r;
+		const hx_part_row *r;
 
 		if (cp->number < 1 || cp->number > SEG_PART_MAX)
 			return S3E_INVALID_PART;
@@ -570,13 +577,18 @@ static int complete_check(const s3_complete *c, const struct part_row *rows,
 
 void hx_complete_end(s3_ex *x)
 {
-	struct part_row *rows = calloc(SEG_PART_MAX + 1, sizeof(*rows));
+	hx_part_row *rows = calloc(SEG_PART_MAX + 1, sizeof(*rows));
 	s3_complete c = {NULL, 0};
 	uint32_t *numbers = NULL;
 	uint8_t *md5s = NULL;
+	const char *ck_text = NULL, *msg = NULL;
 	char etag[48], *loc = NULL;
+	dd_buf fattrs;
+	seg_attrs a;
+	hx_upload u;
 	int e, rc;
 
+	dd_buf_init(&fattrs, SEG_ATTRS_MAX);
 	e = s3_xml_parse_complete(x->in.data ? x->in.data : "", x->in.len, &c);
 	if (e == S3_OK) {
 		numbers = malloc(c.nparts * sizeof(*numbers) + 1);
@@ -585,6 +597,8 @@ void hx_complete_end(s3_ex *x)
 		if (!rows || !numbers || !md5s || !loc)
 			e = S3E_INTERNAL_ERROR;
 	}
+	if (e == S3_OK)
+		e = hx_upload_load(x, &u);
 	if (e == S3_OK) {
 		rc = seg_upload_list_parts(x->srv->store, x->bucket, x->t.key,
 					   x->upload_id, 0, part_collect, rows);
@@ -593,13 +607,19 @@ void hx_complete_end(s3_ex *x)
 	}
 	if (e == S3_OK)
 		e = complete_check(&c, rows, numbers, md5s);
+	if (e == S3_OK)
+		e = hx_complete_cksum(x, &u, &c, rows, &fattrs, &ck_text, &msg);
 	if (e == S3_OK && s3_multipart_etag(md5s, c.nparts, etag,
 					    sizeof(etag)) != DD_OK)
 		e = S3E_INTERNAL_ERROR;
 	if (e == S3_OK) {
-		rc = seg_upload_complete(x->srv->store, x->bucket, x->t.key,
-					 x->upload_id, numbers, c.nparts, etag,
-					 NULL);
+		a.blob = fattrs.data;
+		a.len = fattrs.len;
+		a.etag = NULL;
+		rc = seg_upload_complete_attrs(x->srv->store, x->bucket,
+					       x->t.key, x->upload_id, numbers,
+					       c.nparts, ck_text ? &a : NULL,
+					       etag, NULL);
 		if (rc != DD_OK)
 			e = rc == DD_EINVAL ? S3E_INVALID_PART : upload_err(rc);
 	}
@@ -608,16 +628,18 @@ void hx_complete_end(s3_ex *x)
 		loc[x->t.path.len] = '\0';
 		if (s3_xml_complete_mpu(&x->out, dd_str_c(loc),
 					dd_str_c(x->bucket), x->t.key,
-					dd_str_c(etag), NULL,
-					S3_CK_NONE) != DD_OK)
+					dd_str_c(etag), ck_text,
+					ck_text ? u.alg : S3_CK_NONE,
+					u.type) != DD_OK)
 			e = S3E_INTERNAL_ERROR;
 	}
 	s3_complete_release(&c);
+	dd_buf_release(&fattrs);
 	free(numbers);
 	free(md5s);
 	free(rows);
 	if (e != S3_OK) {
-		hx_err(x, e);
+		hx_err_msg(x, e, msg);
 		return;
 	}
 	hx_xml(x, 200);
@@ -628,7 +650,7 @@ void hx_abort_mpu(s3_ex *x)
 	int e = hx_object_access(x), rc;
 
 	if (e == S3_OK)
-		e = upload_id_get(x);
+		e = hx_upload_id_get(x);
 	if (e == S3_OK) {
 		rc = seg_upload_abort(x->srv->store, x->bucket, x->t.key,
 				      x->upload_id);
@@ -695,10 +717,13 @@ void hx_list_parts(s3_ex *x)
 	struct parts_rows l = {x, NULL, 0, 0};
 	s3_xml_parts_list xl;
 	uint64_t max = 0, marker = 0;
+	hx_upload u = {NULL, S3_CK_NONE, S3_CKT_NONE};
 	int e = hx_object_access(x), rc;
 
 	if (e == S3_OK)
-		e = upload_id_get(x);
+		e = hx_upload_id_get(x);
+	if (e == S3_OK)
+		e = hx_upload_load(x, &u);
 	if (e == S3_OK)
 		e = num_param(x, "max-parts", S3_MAX_LIST_KEYS, &max);
 	if (e == S3_OK)
@@ -732,6 +757,8 @@ void hx_list_parts(s3_ex *x)
 	xl.next_part_marker = xl.nparts ? l.parts[xl.nparts - 1].number : 0;
 	xl.owner.id = dd_str_c(x->user.name);
 	xl.owner.display_name = dd_str_c(x->user.name);
+	xl.cksum_alg = u.alg;
+	xl.cksum_type = u.type;
 	if (s3_xml_list_parts(&x->out, &xl) != DD_OK) {
 		hx_err(x, S3E_INTERNAL_ERROR);
 		return;
@@ -788,7 +815,7 @@ void hx_copy_object(s3_ex *x)
 	}
 	if (e == S3_OK &&
 	    s3_xml_copy_result(&x->out, 0, dd_str_c(dst->etag),
-			       dst->mtime_ns / 1000000) != DD_OK)
+			       dst->mtime_ns / 1000000, NULL) != DD_OK)
 		e = S3E_INTERNAL_ERROR;
 	free(st);
 	free(dst);

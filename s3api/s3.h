@@ -407,6 +407,32 @@ int s3_content_md5(const s3_request *req, uint8_t md5[16],
 int s3_cksum_composite(int alg, const uint8_t *part_digests, size_t nparts,
 		       char *out, size_t cap) DD_WUR;
 /*
+ * Multipart checksum types (x-amz-checksum-type). COMPOSITE: the checksum
+ * of the concatenated part checksums, "-N" appended; FULL_OBJECT: the CRC
+ * of the whole object, combined from the part CRCs (CRCs only).
+ */
+enum s3_cksum_type { S3_CKT_NONE = 0, S3_CKT_COMPOSITE, S3_CKT_FULL_OBJECT };
+/* "COMPOSITE", "FULL_OBJECT" or "" for NONE. */
+const char *s3_cksum_type_name(int type);
+/* Parses a type name (exact, upper case as AWS sends it); NONE if unknown. */
+int s3_cksum_type_parse(dd_str name);
+/*
+ * The type a multipart upload of alg gets: want (NONE = the default:
+ * FULL_OBJECT for CRC64NVME, else COMPOSITE) when alg supports it.
+ * Returns the type, or NONE when alg and want do not go together (SHA-1 and
+ * SHA-256 are COMPOSITE only, CRC64NVME FULL_OBJECT only) or alg is NONE.
+ */
+int s3_cksum_mpu_type(int alg, int want);
+/*
+ * FULL_OBJECT checksum: the CRC (alg CRC32, CRC32C or CRC64NVME) of the
+ * concatenation of n parts from their raw big-endian digests
+ * (s3_cksum_len(alg) bytes each, back to back) and sizes. Fills *out.
+ * dd_rc: DD_EINVAL for another alg or n == 0.
+ */
+int s3_cksum_full_object(int alg, const uint8_t *part_digests,
+			 const uint64_t *part_sizes, size_t n,
+			 s3_cksum_value *out) DD_WUR;
+/*
  * Multipart ETag: hex MD5 of the concatenated 16-byte part MD5s, then
  * "-<nparts>", unquoted, into out (>= 40 bytes). dd_rc.
  */
@@ -592,6 +618,7 @@ typedef struct s3_xml_parts_list {
 	int truncated;
 	s3_xml_owner owner;
 	int cksum_alg; /* ChecksumAlgorithm, NONE = omitted */
+	int cksum_type; /* ChecksumType (enum s3_cksum_type), NONE = omitted */
 	const s3_xml_part *parts;
 	size_t nparts;
 } s3_xml_parts_list;
@@ -618,13 +645,19 @@ typedef struct s3_xml_uploads_list {
 int s3_xml_list_uploads(dd_buf *out, const s3_xml_uploads_list *l) DD_WUR;
 int s3_xml_initiate_mpu(dd_buf *out, dd_str bucket, dd_str key,
 			dd_str upload_id) DD_WUR;
-/* cksum alg NONE = omitted; etag unquoted (quotes added). */
+/*
+ * cksum alg NONE = omitted (Checksum<ALG> with cksum_text, then
+ * ChecksumType when cksum_type is not NONE); etag unquoted (quotes added).
+ */
 int s3_xml_complete_mpu(dd_buf *out, dd_str location, dd_str bucket,
-			dd_str key, dd_str etag,
-			const char *cksum_text, int cksum_alg) DD_WUR;
-/* CopyObjectResult (part 0) or CopyPartResult (part 1). */
-int s3_xml_copy_result(dd_buf *out, int part, dd_str etag,
-		       int64_t mtime_ms) DD_WUR;
+			dd_str key, dd_str etag, const char *cksum_text,
+			int cksum_alg, int cksum_type) DD_WUR;
+/*
+ * CopyObjectResult (part 0) or CopyPartResult (part 1); ck (may be NULL,
+ * alg NONE = omitted) adds Checksum<ALG>.
+ */
+int s3_xml_copy_result(dd_buf *out, int part, dd_str etag, int64_t mtime_ms,
+		       const s3_cksum_value *ck) DD_WUR;
 
 typedef struct s3_xml_deleted {
 	dd_str key;

@@ -269,6 +269,9 @@ int s3_xml_list_parts(dd_buf *out, const s3_xml_parts_list *l)
 	if (l->cksum_alg != S3_CK_NONE)
 		s3_xml_elem_c(&x, "ChecksumAlgorithm",
 			      s3_cksum_name(l->cksum_alg));
+	if (l->cksum_type != S3_CKT_NONE)
+		s3_xml_elem_c(&x, "ChecksumType",
+			      s3_cksum_type_name(l->cksum_type));
 	for (size_t i = 0; i < l->nparts; i++) {
 		const s3_xml_part *p = &l->parts[i];
 		s3_xml_open(&x, "Part", 0);
@@ -339,7 +342,7 @@ int s3_xml_initiate_mpu(dd_buf *out, dd_str bucket, dd_str key,
 
 int s3_xml_complete_mpu(dd_buf *out, dd_str location, dd_str bucket,
 			dd_str key, dd_str etag, const char *cksum_text,
-			int cksum_alg)
+			int cksum_alg, int cksum_type)
 {
 	char name[32];
 	s3_xml x;
@@ -354,12 +357,16 @@ int s3_xml_complete_mpu(dd_buf *out, dd_str location, dd_str bucket,
 		snprintf(name, sizeof(name), "Checksum%s",
 			 s3_cksum_name(cksum_alg));
 		s3_xml_elem_c(&x, name, cksum_text);
+		if (cksum_type != S3_CKT_NONE)
+			s3_xml_elem_c(&x, "ChecksumType",
+				      s3_cksum_type_name(cksum_type));
 	}
 	s3_xml_close(&x, "CompleteMultipartUploadResult");
 	return s3_xml_end(&x);
 }
 
-int s3_xml_copy_result(dd_buf *out, int part, dd_str etag, int64_t mtime_ms)
+int s3_xml_copy_result(dd_buf *out, int part, dd_str etag, int64_t mtime_ms,
+		       const s3_cksum_value *ck)
 {
 	const char *root = part ? "CopyPartResult" : "CopyObjectResult";
 	s3_xml x;
@@ -368,6 +375,8 @@ int s3_xml_copy_result(dd_buf *out, int part, dd_str etag, int64_t mtime_ms)
 	s3_xml_open(&x, root, 1);
 	elem_time(&x, "LastModified", mtime_ms);
 	elem_etag(&x, etag);
+	if (ck)
+		elem_cksum(&x, ck);
 	s3_xml_close(&x, root);
 	return s3_xml_end(&x);
 }

@@ -1427,6 +1427,30 @@ int seg_upload_list_parts(seg_store *s, const char *unit, dd_str key,
 	return rc;
 }
 
+int seg_upload_stat(seg_store *s, const char *unit, dd_str key,
+		    const char *upload_id, seg_stat *st)
+{
+	uint8_t k[UPLOAD_KEY_MAX];
+	seg_unit_rec u;
+	idx_txn *t;
+	dd_str v;
+	size_t kl;
+	int rc;
+
+	if (seg_key_ok(key) != DD_OK)
+		return DD_EINVAL;
+	if ((rc = seg_rtxn(s, &t)) != DD_OK)
+		return rc;
+	if ((rc = seg_unit_rec_get(t, unit, &u)) == DD_OK) {
+		if (!(kl = upload_key(u.id, key, upload_id, k)))
+			rc = DD_EINVAL;
+		else if ((rc = idx_get(t, IDX_DB_UPLOADS, k, kl, &v)) == DD_OK)
+			rc = seg_obj_decode(v.p, v.len, st);
+	}
+	idx_txn_abort(t);
+	return rc;
+}
+
 /* One upload entry, decoded: key points into the txn's map. */
 typedef struct up_ent {
 	dd_str key;
@@ -1672,6 +1696,8 @@ static int complete_apply(seg_store *s, idx_txn *t, void *arg)
 	a->st->size = a->new_size;
 	a->st->flags = 0;
 	a->st->mtime_ns = dd_now_ns();
+	if (a->attrs && (rc = seg_attrs_apply(a->attrs, a->st)) != DD_OK)
+		return rc;
 	if (a->etag) {
 		memcpy(a->st->etag, a->etag, strlen(a->etag) + 1);
 	}
@@ -1684,6 +1710,15 @@ int seg_upload_complete(seg_store *s, const char *unit, dd_str key,
 			const char *upload_id, const uint32_t *numbers,
 			size_t n, const char *etag, seg_stat *st)
 {
+	return seg_upload_complete_attrs(s, unit, key, upload_id, numbers, n,
+					 NULL, etag, st);
+}
+
+int seg_upload_complete_attrs(seg_store *s, const char *unit, dd_str key,
+			      const char *upload_id, const uint32_t *numbers,
+			      size_t n, const seg_attrs *attrs,
+			      const char *etag, seg_stat *st)
+{
 	collect_ctx cc = {numbers, n, 0, NULL, NULL, 0};
 	uint8_t root[SEG_FP_LEN];
 	uint64_t size;
@@ -1691,7 +1726,9 @@ int seg_upload_complete(seg_store *s, const char *unit, dd_str key,
 	int rc;
 
 	if (seg_key_ok(key) != DD_OK || n == 0 || n > SEG_PART_MAX ||
-	    (etag && strlen(etag) > SEG_ETAG_MAX))
+	    (etag && strlen(etag) > SEG_ETAG_MAX) ||
+	    (attrs && (attrs->len > SEG_ATTRS_MAX ||
+		       (attrs->etag && strlen(attrs->etag) > SEG_ETAG_MAX))))
 		return DD_EINVAL;
 	for (size_t i = 0; i < n; i++)
 		if (numbers[i] < 1 || numbers[i] > SEG_PART_MAX ||
@@ -1717,6 +1754,7 @@ int seg_upload_complete(seg_store *s, const char *unit, dd_str key,
 	a.key = key;
 	a.upload_id = upload_id;
 	a.etag = etag;
+	a.attrs = attrs;
 	a.numbers = numbers;
 	a.n = n;
 	a.roots = (const uint8_t(*)[32])cc.roots;

@@ -484,6 +484,12 @@ typedef int (*seg_upload_cb)(void *ctx, dd_str key, const char *upload_id,
 			     int64_t ctime_ns);
 int seg_upload_list(seg_store *s, const char *unit, dd_str prefix,
 		    seg_upload_cb cb, void *ctx) DD_WUR;
+/*
+ * Fills *st with the upload's record: attrs and etag as given to
+ * seg_upload_create, mtime_ns = when it was created. DD_ENOENT.
+ */
+int seg_upload_stat(seg_store *s, const char *unit, dd_str key,
+		    const char *upload_id, seg_stat *st) DD_WUR;
 /* Removes the upload and its parts. DD_ENOENT. */
 int seg_upload_abort(seg_store *s, const char *unit, dd_str key,
 		     const char *upload_id) DD_WUR;
@@ -497,6 +503,31 @@ int seg_upload_abort(seg_store *s, const char *unit, dd_str key,
 int seg_upload_complete(seg_store *s, const char *unit, dd_str key,
 			const char *upload_id, const uint32_t *numbers,
 			size_t n, const char *etag, seg_stat *st) DD_WUR;
+
+/*
+ * seg_upload_complete, except that attrs (may be NULL: keep the upload's)
+ * replaces the upload's attrs blob and etag; etag (may be NULL) then
+ * overrides attrs->etag.
+ */
+int seg_upload_complete_attrs(seg_store *s, const char *unit, dd_str key,
+			      const char *upload_id, const uint32_t *numbers,
+			      size_t n, const seg_attrs *attrs,
+			      const char *etag, seg_stat *st) DD_WUR;
+
+/*
+ * Makes durable keyless content of unit (a multipart part, as
+ * seg_writer_commit_ref) from bytes [off, off+len) of the object r reads,
+ * which may be of another unit: metadata-only where the store allows.
+ * The whole object is referenced by its recipe root, whole chunks inside
+ * the range by fingerprint; only the pieces of the (at most two) chunks
+ * cut by the range's edges are stored, as new chunks of unit. r sees the
+ * object as it was when opened, so a caller that reads the same range
+ * through r (for digests) gets exactly the bytes of the ref. ref->md5 and
+ * ref->sha256 are zero (not computed). DD_ERANGE if the range is outside
+ * the object; DD_EQUOTA, DD_ELIMIT as for writers.
+ */
+int seg_ref_extent(seg_store *s, const char *unit, seg_reader *r,
+		   uint64_t off, uint64_t len, seg_ref *ref) DD_WUR;
 
 /* --------------------------------------------------------------- verify */
 

@@ -1111,3 +1111,58 @@ int seg_synthesize(seg_store *s, const char *unit, dd_str key,
 	seg_writer_free(w);
 	return rc;
 }
+
+int seg_ref_extent(seg_store *s, const char *unit, seg_reader *r,
+		   uint64_t off, uint64_t len, seg_ref *ref)
+{
+	const seg_stat *st = seg_reader_stat(r);
+	seg_writer *w;
+	dd_buf part;
+	uint64_t end = off + len;
+	int rc;
+
+	if (end < off || end > st->size)
+		return DD_ERANGE;
+	if ((rc = seg_writer_open_ref(s, unit, &w)) != DD_OK)
+		return rc;
+	w->digests_ok = 0;
+	w->digests = 0; /* the caller reads the range for its digests */
+	dd_buf_init(&part, s->cp.max + 1);
+	if (off == 0 && len == st->size && len) {
+		/* the whole object: its recipe root is the part's subtree */
+		rc = add_known(w, st->root, len, 1);
+		off = end;
+	}
+	while (rc == DD_OK && off < end) {
+		uint8_t fp[SEG_FP_LEN];
+		uint64_t cs;
+		uint32_t cl;
+		size_t n, got;
+
+		if ((rc = seg_reader_chunk_at(r, off, fp, &cs, &cl)) != DD_OK)
+			break;
+		if (cs == off && cs + cl <= end) {
+			rc = add_known(w, fp, cl, 0);
+			off += cl;
+			continue;
+		}
+		/* a chunk cut by an edge of the range: its piece is new data */
+		n = (size_t)(DD_MIN(end, cs + cl) - off);
+		dd_buf_reset(&part);
+		if ((rc = dd_buf_reserve(&part, n)) != DD_OK ||
+		    (rc = seg_reader_pread(r, part.data, n, off, &got)) != DD_OK)
+			break;
+		if (got != n) {
+			rc = DD_ECORRUPT;
+			break;
+		}
+		if ((rc = quota_check(w, n)) == DD_OK)
+			rc = emit_chunk(w, part.data, n, NULL);
+		off += n;
+	}
+	if (rc == DD_OK)
+		rc = seg_writer_commit_ref(w, ref);
+	dd_buf_release(&part);
+	seg_writer_free(w);
+	return rc;
+}

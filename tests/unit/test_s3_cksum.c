@@ -9,6 +9,14 @@
  * "abc" from FIPS 180. The multipart ETag and COMPOSITE values were computed
  * once with Python hashlib/zlib (md5(md5(p1)||md5(p2)), crc32 over the
  * big-endian part CRCs) and pasted.
+ *
+ * Multipart checksum vectors (test_multipart_types): the parts
+ * "The quick brown fox ", "jumps over", " the lazy dog" checksummed in
+ * Python 3 with zlib.crc32 and a bitwise reflected CRC (CRC32C poly
+ * 0x82f63b78, CRC64NVME poly 0x9a6c9329ac4bc9b5, init and xorout all ones,
+ * checked against the catalogue values above); FULL_OBJECT expected = the
+ * CRC of the joined string, COMPOSITE = the CRC/SHA-1 of the concatenated
+ * big-endian part digests, base64, "-3".
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -234,6 +242,111 @@ static void test_multipart(void **state)
 	assert_int_equal(s3_cksum_composite(S3_CK_NONE, shas, 2, out, sizeof(out)), DD_EINVAL);
 }
 
+static void hex_to(const char *hex, uint8_t *out)
+{
+	size_t n = strlen(hex) / 2;
+
+	(void)n;
+	assert_int_equal(dd_hex_decode(hex, strlen(hex), out), DD_OK);
+}
+
+static void test_multipart_types(void **state)
+{
+	static const char *const parts[3] = {"The quick brown fox ",
+					     "jumps over", " the lazy dog"};
+	static const struct {
+		int alg;
+		const char *part_hex[3];
+		const char *whole_hex, *whole_b64;
+	} v[] = {
+		{S3_CK_CRC32, {"88b075e2", "e132333a", "eecf9cfb"},
+		 "414fa339", "QU+jOQ=="},
+		{S3_CK_CRC32C, {"46675bb9", "aa47dcda", "3d5b91f9"},
+		 "22620404", "ImIEBA=="},
+		{S3_CK_CRC64NVME,
+		 {"7be597b073a1b683", "8139119cd4e7f281", "38f01a5d70cd2dac"},
+		 "d76c54054954c143", "12xUBUlUwUM="},
+	};
+	uint64_t sizes[3];
+	uint8_t dig[3 * 8], want[8], sha[3 * 20];
+	s3_cksum_value out;
+	char b64[S3_CK_B64_MAX], text[64];
+	s3_cksum c;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		sizes[i] = strlen(parts[i]);
+	for (size_t k = 0; k < DD_ARRAY_LEN(v); k++) {
+		size_t len = s3_cksum_len(v[k].alg);
+
+		for (int i = 0; i < 3; i++) {
+			/* the part digests from our own CRC agree too */
+			uint8_t d[S3_CK_MAX_LEN];
+			hex_to(v[k].part_hex[i], dig + i * len);
+			assert_int_equal(s3_cksum_init(&c, v[k].alg), DD_OK);
+			s3_cksum_update(&c, parts[i], sizes[i]);
+			assert_int_equal(s3_cksum_final(&c, d), len);
+			s3_cksum_release(&c);
+			assert_memory_equal(d, dig + i * len, len);
+		}
+		assert_int_equal(s3_cksum_full_object(v[k].alg, dig, sizes, 3,
+						      &out), DD_OK);
+		hex_to(v[k].whole_hex, want);
+		assert_int_equal(out.alg, v[k].alg);
+		assert_int_equal(out.len, len);
+		assert_memory_equal(out.digest, want, len);
+		s3_cksum_b64(&out, b64, sizeof(b64));
+		assert_string_equal(b64, v[k].whole_b64);
+		/* one part: its own CRC */
+		assert_int_equal(s3_cksum_full_object(v[k].alg, dig, sizes, 1,
+						      &out), DD_OK);
+		assert_memory_equal(out.digest, dig, len);
+		if (v[k].alg == S3_CK_CRC32C) {
+			assert_int_equal(s3_cksum_composite(S3_CK_CRC32C, dig, 3,
+							    text, sizeof(text)),
+					 DD_OK);
+			assert_string_equal(text, "q5dV+A==-3");
+		}
+	}
+	assert_int_equal(s3_cksum_full_object(S3_CK_SHA256, dig, sizes, 3, &out),
+			 DD_EINVAL);
+	assert_int_equal(s3_cksum_full_object(S3_CK_CRC32, dig, sizes, 0, &out),
+			 DD_EINVAL);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(s3_cksum_init(&c, S3_CK_SHA1), DD_OK);
+		s3_cksum_update(&c, parts[i], sizes[i]);
+		assert_int_equal(s3_cksum_final(&c, sha + 20 * i), 20);
+		s3_cksum_release(&c);
+	}
+	assert_int_equal(s3_cksum_composite(S3_CK_SHA1, sha, 3, text,
+					    sizeof(text)), DD_OK);
+	assert_string_equal(text, "nWZh6zBLcKrDFSqM3SvwOZmeoNY=-3");
+
+	/* types: names, and which go with which algorithm (AWS's table) */
+	assert_int_equal(s3_cksum_type_parse(DD_STR_LIT("COMPOSITE")),
+			 S3_CKT_COMPOSITE);
+	assert_int_equal(s3_cksum_type_parse(DD_STR_LIT("FULL_OBJECT")),
+			 S3_CKT_FULL_OBJECT);
+	assert_int_equal(s3_cksum_type_parse(DD_STR_LIT("full_object")),
+			 S3_CKT_NONE);
+	assert_int_equal(s3_cksum_type_parse(DD_STR_LIT("")), S3_CKT_NONE);
+	assert_string_equal(s3_cksum_type_name(S3_CKT_FULL_OBJECT), "FULL_OBJECT");
+	assert_string_equal(s3_cksum_type_name(S3_CKT_NONE), "");
+	assert_int_equal(s3_cksum_mpu_type(S3_CK_CRC32, S3_CKT_NONE),
+			 S3_CKT_COMPOSITE);
+	assert_int_equal(s3_cksum_mpu_type(S3_CK_CRC32C, S3_CKT_FULL_OBJECT),
+			 S3_CKT_FULL_OBJECT);
+	assert_int_equal(s3_cksum_mpu_type(S3_CK_CRC64NVME, S3_CKT_NONE),
+			 S3_CKT_FULL_OBJECT);
+	assert_int_equal(s3_cksum_mpu_type(S3_CK_CRC64NVME, S3_CKT_COMPOSITE),
+			 S3_CKT_NONE);
+	assert_int_equal(s3_cksum_mpu_type(S3_CK_SHA256, S3_CKT_FULL_OBJECT),
+			 S3_CKT_NONE);
+	assert_int_equal(s3_cksum_mpu_type(S3_CK_SHA1, S3_CKT_NONE),
+			 S3_CKT_COMPOSITE);
+	assert_int_equal(s3_cksum_mpu_type(S3_CK_NONE, S3_CKT_NONE), S3_CKT_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_multipart),
+		cmocka_unit_test(test_multipart_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

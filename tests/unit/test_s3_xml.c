@@ -98,7 +98,7 @@ static void test_other_results(void **state)
 				{S3_CK_CRC32, {0x36, 0x10, 0xa6, 0x86}, 4}}};
 	s3_xml_parts_list pl = {DD_STR_LIT("b"), DD_STR_LIT("k"), DD_STR_LIT("u1"),
 				0, 1, 1000, 0, {DD_STR_LIT(""), DD_STR_LIT("")},
-				S3_CK_CRC32, parts, 1};
+				S3_CK_CRC32, S3_CKT_COMPOSITE, parts, 1};
 	s3_xml_upload ups[] = {{DD_STR_LIT("k"), DD_STR_LIT("u1"), 0}};
 	s3_xml_uploads_list ul = {.bucket = DD_STR_LIT("b"), .max_uploads = 1000,
 				  .uploads = ups, .nuploads = 1};
@@ -117,14 +117,31 @@ static void test_other_results(void **state)
 		"<Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>");
 	dd_buf_reset(&b);
 	assert_int_equal(s3_xml_complete_mpu(&b, DD_STR_LIT("/b/k"), DD_STR_LIT("b"),
-		DD_STR_LIT("k"), DD_STR_LIT("abc-2"), "wpn7tg==-2", S3_CK_CRC32), DD_OK);
+		DD_STR_LIT("k"), DD_STR_LIT("abc-2"), "wpn7tg==-2", S3_CK_CRC32,
+		S3_CKT_COMPOSITE), DD_OK);
 	assert_string_equal(b.data, DECL "<CompleteMultipartUploadResult" NS "><Location>/b/k</Location>"
 		"<Bucket>b</Bucket><Key>k</Key><ETag>&quot;abc-2&quot;</ETag>"
-		"<ChecksumCRC32>wpn7tg==-2</ChecksumCRC32></CompleteMultipartUploadResult>");
+		"<ChecksumCRC32>wpn7tg==-2</ChecksumCRC32><ChecksumType>COMPOSITE</ChecksumType>"
+		"</CompleteMultipartUploadResult>");
 	dd_buf_reset(&b);
-	assert_int_equal(s3_xml_copy_result(&b, 1, DD_STR_LIT("e"), 1000), DD_OK);
+	assert_int_equal(s3_xml_complete_mpu(&b, DD_STR_LIT("/b/k"), DD_STR_LIT("b"),
+		DD_STR_LIT("k"), DD_STR_LIT("abc-2"), NULL, S3_CK_NONE, S3_CKT_NONE), DD_OK);
+	assert_string_equal(b.data, DECL "<CompleteMultipartUploadResult" NS "><Location>/b/k</Location>"
+		"<Bucket>b</Bucket><Key>k</Key><ETag>&quot;abc-2&quot;</ETag>"
+		"</CompleteMultipartUploadResult>");
+	dd_buf_reset(&b);
+	assert_int_equal(s3_xml_copy_result(&b, 1, DD_STR_LIT("e"), 1000, NULL), DD_OK);
 	assert_string_equal(b.data, DECL "<CopyPartResult" NS "><LastModified>1970-01-01T00:00:01.000Z"
 		"</LastModified><ETag>&quot;e&quot;</ETag></CopyPartResult>");
+	dd_buf_reset(&b);
+	{
+		s3_cksum_value ck = {S3_CK_CRC32C, {0xe3, 0x06, 0x92, 0x83}, 4};
+		/* CRC32C of "123456789" is 0xe3069283 (the catalogue's check value). */
+		assert_int_equal(s3_xml_copy_result(&b, 1, DD_STR_LIT("e"), 1000, &ck), DD_OK);
+		assert_string_equal(b.data, DECL "<CopyPartResult" NS "><LastModified>"
+			"1970-01-01T00:00:01.000Z</LastModified><ETag>&quot;e&quot;</ETag>"
+			"<ChecksumCRC32C>4waSgw==</ChecksumCRC32C></CopyPartResult>");
+	}
 	dd_buf_reset(&b);
 	assert_int_equal(s3_xml_delete_result(&b, 0, del, 2), DD_OK);
 	assert_string_equal(b.data, DECL "<DeleteResult" NS "><Deleted><Key>a</Key></Deleted>"
@@ -142,7 +159,8 @@ static void test_other_results(void **state)
 	assert_string_equal(b.data, DECL "<LocationConstraint" NS ">eu-west-1</LocationConstraint>");
 	dd_buf_reset(&b);
 	assert_int_equal(s3_xml_list_parts(&b, &pl), DD_OK);
-	assert_non_null(strstr(b.data, "<ChecksumAlgorithm>CRC32</ChecksumAlgorithm>"));
+	assert_non_null(strstr(b.data, "<ChecksumAlgorithm>CRC32</ChecksumAlgorithm>"
+			       "<ChecksumType>COMPOSITE</ChecksumType>"));
 	assert_non_null(strstr(b.data, "<Part><PartNumber>1</PartNumber><LastModified>"
 			       "1970-01-01T00:00:00.000Z</LastModified><ETag>&quot;e1&quot;</ETag>"
 			       "<Size>5242880</Size><ChecksumCRC32>NhCmhg==</ChecksumCRC32></Part>"));
