@@ -243,22 +243,7 @@ static void api_fail(struct areq *q, int status, const char *code,
 /* s3_secret_fn over the store's users; keeps the user found in ctx. */
 static int lookup_secret(void *ctx, dd_str ak, char *secret, size_t cap)
 {
-	seg_user *u = ctx;
-	char key[SEG_AKEY_MAX + 1];
-	size_t n;
-	int rc;
-
-	if (ak.len == 0 || ak.len > SEG_AKEY_MAX || memchr(ak.p, 0, ak.len))
-		return DD_ENOENT;
-	memcpy(key, ak.p, ak.len);
-	key[ak.len] = '\0';
-	if ((rc = seg_user_by_access_key(admin_store, key, u)) != DD_OK)
-		return rc;
-	n = strlen(u->secret);
-	if (n + 1 > cap)
-		return DD_ETOOBIG;
-	memcpy(secret, u->secret, n + 1);
-	return DD_OK;
+	return seg_user_secret(admin_store, ak, ctx, secret, cap);
 }
 
 /*

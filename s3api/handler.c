@@ -205,21 +205,8 @@ int hx_object_access(s3_ex *x)
 static int lookup_secret(void *ctx, dd_str ak, char *secret, size_t cap)
 {
 	s3_ex *x = ctx;
-	char key[SEG_AKEY_MAX + 1];
-	size_t n;
-	int rc;
 
-	if (ak.len == 0 || ak.len > SEG_AKEY_MAX || memchr(ak.p, 0, ak.len))
-		return DD_ENOENT;
-	memcpy(key, ak.p, ak.len);
-	key[ak.len] = '\0';
-	if ((rc = seg_user_by_access_key(x->srv->store, key, &x->user)) != DD_OK)
-		return rc;
-	n = strlen(x->user.secret);
-	if (n + 1 > cap)
-		return DD_ETOOBIG;
-	memcpy(secret, x->user.secret, n + 1);
-	return DD_OK;
+	return seg_user_secret(x->srv->store, ak, &x->user, secret, cap);
 }
 
 uint64_t hx_put_limit(const s3_ex *x)

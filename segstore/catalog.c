@@ -407,6 +407,26 @@ int seg_user_by_access_key(seg_store *s, const char *access_key,
 	return rc;
 }
 
+int seg_user_secret(seg_store *s, dd_str ak, seg_user *out, char *secret,
+		    size_t cap)
+{
+	char key[SEG_AKEY_MAX + 1];
+	size_t n;
+	int rc;
+
+	if (ak.len == 0 || ak.len > SEG_AKEY_MAX || memchr(ak.p, 0, ak.len))
+		return DD_ENOENT;
+	memcpy(key, ak.p, ak.len);
+	key[ak.len] = '\0';
+	if ((rc = seg_user_by_access_key(s, key, out)) != DD_OK)
+		return rc;
+	n = strlen(out->secret);
+	if (n + 1 > cap)
+		return DD_ETOOBIG;
+	memcpy(secret, out->secret, n + 1);
+	return DD_OK;
+}
+
 static int user_delete_apply(seg_store *s, idx_txn *t, void *arg)
 {
 	user_arg *a = arg;

@@ -209,6 +209,14 @@ int seg_user_create(seg_store *s, const char *name, const char *access_key,
 /* Finds the user owning access_key; fills *out. DD_ENOENT. */
 int seg_user_by_access_key(seg_store *s, const char *access_key,
 			   seg_user *out) DD_WUR;
+/*
+ * For signature checks: finds the user owning access key ak (a slice of
+ * request bytes: DD_ENOENT when empty, too long or holding a NUL), fills
+ * *out and copies its secret into secret (cap bytes with the NUL;
+ * DD_ETOOBIG if it does not fit).
+ */
+int seg_user_secret(seg_store *s, dd_str ak, seg_user *out, char *secret,
+		    size_t cap) DD_WUR;
 /* Finds a user by name; fills *out. DD_ENOENT. */
 int seg_user_get(seg_store *s, const char *name, seg_user *out) DD_WUR;
 /* Deletes a user. DD_EPERM while any unit is granted to it, DD_ENOENT. */

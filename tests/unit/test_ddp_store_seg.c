@@ -20,6 +20,7 @@
 #include "ddproto/memstore.h"
 #include "ddproto/store_seg.h"
 #include "segstore/seg.h"
+#include "ddp_test.h"
 
 typedef struct env {
 	char dir[64];
@@ -27,51 +28,6 @@ typedef struct env {
 	ddp_segstore *a;
 } env;
 
-/* Memory transport: client bytes queue in `in`, fed to the session when
- * the client waits for an answer. */
-typedef struct mem_io {
-	ddp_session *s;
-	dd_buf in;
-} mem_io;
-
-static int mem_send(void *ctx, const void *p, size_t n)
-{
-	mem_io *m = ctx;
-
-	return dd_buf_append(&m->in, p, n);
-}
-
-static int mem_recv(void *ctx, void *p, size_t cap, size_t *got)
-{
-	mem_io *m = ctx;
-	const uint8_t *o;
-	size_t n, used;
-
-	for (;;) {
-		o = ddp_session_output(m->s, &n);
-		if (n) {
-			*got = DD_MIN(n, cap);
-			memcpy(p, o, *got);
-			ddp_session_output_consume(m->s, *got);
-			return DD_OK;
-		}
-		if (ddp_session_state(m->s) == DDP_ST_CLOSING || !m->in.len) {
-			*got = 0; /* closed, or nothing to answer */
-			return DD_OK;
-		}
-		(void)!ddp_session_feed(m->s, m->in.data, m->in.len, &used);
-		dd_buf_consume(&m->in, used);
-	}
-}
-
-static void mem_close(void *ctx)
-{
-	mem_io *m = ctx;
-
-	ddp_session_free(m->s);
-	dd_buf_release(&m->in);
-	free(m);
-}
 
 static int conn(env *e, const char *ak, const char *secret, ddp_conn **out)
 {
