@@ -1156,6 +1156,21 @@ int ddp_cp(ddp_conn *c, const char *unit, const char *src, const char *dst,
 	return simple(c, &q, size);
 }
 
+int ddp_synthesize(ddp_conn *c, const char *unit, const char *path,
+		   const ddp_extent *ext, size_t n, uint32_t flags, uint64_t *size)
+{
+	ddp_req q = {.op = DDP_OP_SYNTHESIZE};
+
+	if (n == 0 || n > DDP_MAX_EXTENTS)
+		return DD_EINVAL;
+	q.u.synth.unit = dd_str_c(unit);
+	q.u.synth.path = dd_str_c(path);
+	q.u.synth.flags = flags;
+	q.u.synth.count = (uint16_t)n;
+	q.u.synth.exts = (ddp_extent *)ext; /* only read by the encoder */
+	return simple(c, &q, size);
+}
+
 int ddp_mkunit(ddp_conn *c, const char *unit)
 {
 	ddp_req q = {.op = DDP_OP_UNIT_CREATE};

@@ -149,6 +149,17 @@ int ddp_cp(ddp_conn *c, const char *unit, const char *src, const char *dst,
 typedef int (*ddp_units_cb)(void *arg, const ddp_unit_info *u);
 int ddp_units(ddp_conn *c, ddp_units_cb cb, void *arg) DD_WUR;
 int ddp_ustat(ddp_conn *c, const char *unit, ddp_unit_stat *out) DD_WUR;
+/*
+ * SYNTHESIZE: creates unit:path as the concatenation of ext[0..n) (1..256
+ * extents: ranges of committed files of the same unit, or up to 1 MiB of
+ * literal bytes each) without moving the existing data: a virtual
+ * synthetic full. flags: DDP_NOREPLACE. *size (may be NULL) = new size.
+ * Server errors: DD_ENOENT (a source), DD_ERANGE (an extent past its
+ * source's end), DD_EEXIST (NOREPLACE), DD_EQUOTA.
+ */
+int ddp_synthesize(ddp_conn *c, const char *unit, const char *path,
+		   const ddp_extent *ext, size_t n, uint32_t flags,
+		   uint64_t *size) DD_WUR;
 /* UNIT_CREATE (admin users only). */
 int ddp_mkunit(ddp_conn *c, const char *unit) DD_WUR;
 

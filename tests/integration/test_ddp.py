@@ -210,6 +210,36 @@ class TestDDP(DedupdTestCase):
         r = self.ddp("--config", os.path.join(self.tmp, "missing.conf"), "units", env=no_env)
         self.assertEqual(r.returncode, EXIT_USAGE)
 
+    def test_synthesize_virtual_full(self):
+        """`ddp synth`: a new full from ranges of the last full and of an
+        incremental, without sending data; it reads back byte-exact (over DDP
+        and S3's view is the same store), and bad extents get clean errors."""
+        full = os.urandom(3 * 1024 * 1024)
+        incr = os.urandom(500_000)
+        self.put_json(self.write("full.img", full), "backups:full/mon")
+        self.put_json(self.write("incr.img", incr), "backups:incr/tue")
+        r = self.ddp("--json", "synth", "backups:full/tue",
+                     "full/mon@0+1048576", "incr/tue@0+500000",
+                     "full/mon@1548576+1597152")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        want = full[:1048576] + incr + full[1548576:]
+        self.assertEqual(len(want), len(full))
+        self.assertEqual(json.loads(r.stdout)["size"], len(want))
+        self.assertEqual(self.get_bytes("backups:full/tue"), want)
+        # Deleting the sources leaves the synthesized file whole.
+        self.assertEqual(self.ddp("rm", "backups:full/mon", "backups:incr/tue").returncode, 0)
+        self.assertEqual(self.get_bytes("backups:full/tue"), want)
+        # Errors: a range past the source's end, a missing source, bad syntax.
+        r = self.ddp("synth", "backups:x", "full/tue@3145000+1000")
+        self.assertEqual(r.returncode, EXIT_FAIL)
+        self.assertIn(b"ERANGE", r.stderr)
+        r = self.ddp("synth", "backups:x", "nope@0+1")
+        self.assertEqual(r.returncode, EXIT_FAIL)
+        self.assertIn(b"ENOENT", r.stderr)
+        self.assertEqual(self.ddp("synth", "backups:x", "full/tue@0").returncode, EXIT_USAGE)
+        self.assertEqual(self.ddp("synth", "backups:x", "full/tue@0+0").returncode, EXIT_USAGE)
+        self.assertNotEqual(self.ddp("stat", "backups:x").returncode, 0)
+
     def test_concurrent_clients(self):
         from harness import bin_path
         env = dict(os.environ)

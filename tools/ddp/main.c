@@ -38,6 +38,7 @@ static const char help_text[] =
 	"    ddp [OPTIONS] rm UNIT:PATH...\n"
 	"    ddp [OPTIONS] cp UNIT:SRC DST        (fastcopy: no data moves)\n"
 	"    ddp [OPTIONS] mv UNIT:SRC DST\n"
+	"    ddp [OPTIONS] synth UNIT:DST SRC@OFFSET+LENGTH...\n"
 	"    ddp [OPTIONS] units\n"
 	"    ddp [OPTIONS] mkunit UNIT            (admin users)\n"
 	"\n"
@@ -66,6 +67,11 @@ static const char help_text[] =
 	"    cp UNIT:SRC DST       clones SRC as DST in the same unit (DST is a\n"
 	"        path, or UNIT:PATH of the same unit).\n"
 	"    mv UNIT:SRC DST       renames within the unit.\n"
+	"    synth UNIT:DST EXT... builds DST from byte ranges of files of the\n"
+	"                          unit (EXT = SRC@OFFSET+LENGTH), in order,\n"
+	"                          without sending or copying data: a virtual\n"
+	"                          synthetic full from the last full and an\n"
+	"                          incremental.\n"
 	"    units                 lists the units you may use, with sizes.\n"
 	"    mkunit UNIT           creates a storage unit (admin users only).\n"
 	"\n"
@@ -604,6 +610,54 @@ static int cmd_cp_mv(cli *k, int argc, char **argv, int is_cp)
 	return 0;
 }
 
+/*
+ * Parses a synth extent "SRC@OFFSET+LENGTH" (SRC a path of the unit; the
+ * last '@' splits, so paths may hold '@'). Fills e (src borrows arg).
+ * DD_OK or DD_EINVAL.
+ */
+static int parse_extent(const char *arg, ddp_extent *e)
+{
+	const char *at = strrchr(arg, '@'), *plus;
+
+	if (!at || at == arg || !(plus = strchr(at, '+')))
+		return DD_EINVAL;
+	memset(e, 0, sizeof(*e));
+	e->kind = DDP_EXT_FILE;
+	e->src = (dd_str){arg, (size_t)(at - arg)};
+	if (dd_str_to_u64((dd_str){at + 1, (size_t)(plus - at - 1)}, &e->offset) != DD_OK ||
+	    dd_str_to_u64(dd_str_c(plus + 1), &e->length) != DD_OK || e->length == 0)
+		return DD_EINVAL;
+	return DD_OK;
+}
+
+static int cmd_synth(cli *k, int argc, char **argv)
+{
+	static ddp_extent ext[DDP_MAX_EXTENTS];
+	char unit[DDP_MAX_UNIT + 1];
+	const char *dst;
+	uint64_t size = 0;
+	int code, rc;
+
+	if (argc < 2 || argc - 1 > DDP_MAX_EXTENTS ||
+	    split(argv[0], unit, sizeof(unit), &dst, 0) != DD_OK)
+		return usage("synth needs UNIT:DST SRC@OFFSET+LENGTH... (1..256 extents)");
+	for (int i = 1; i < argc; i++)
+		if (parse_extent(argv[i], &ext[i - 1]) != DD_OK) {
+			fprintf(stderr, "ddp: bad extent '%s'\n", argv[i]);
+			return usage("an extent is SRC@OFFSET+LENGTH (LENGTH >= 1)");
+		}
+	if ((code = connect_cli(k)) != 0)
+		return code;
+	if ((rc = ddp_synthesize(k->c, unit, dst, ext, (size_t)(argc - 1), 0, &size)) != DD_OK)
+		return fail(k, "synth", rc);
+	if (k->json)
+		printf("{\"size\":%llu}\n", (unsigned long long)size);
+	else if (!k->quiet)
+		printf("synthesized %s:%s, %llu bytes from %d extent(s), no data sent\n",
+		       unit, dst, (unsigned long long)size, argc - 1);
+	return 0;
+}
+
 typedef struct units_ctx {
 	cli *k;
 	int first;
@@ -674,6 +728,8 @@ static int dispatch(cli *k, const char *cmd, int argc, char **argv)
 		return cmd_cp_mv(k, argc, argv, 1);
 	if (strcmp(cmd, "mv") == 0)
 		return cmd_cp_mv(k, argc, argv, 0);
+	if (strcmp(cmd, "synth") == 0)
+		return cmd_synth(k, argc, argv);
 	if (strcmp(cmd, "units") == 0)
 		return cmd_units(k, argc);
 	if (strcmp(cmd, "mkunit") == 0)
