@@ -39,20 +39,14 @@ const char *gw_admin_op_name(int op)
 	return op_names[op];
 }
 
-/* Copies a store name (unit or user) if valid: [A-Za-z0-9._-]{1,63}. */
+/* Copies a store name (unit or user) if seg_name_ok accepts it. */
 static int take_name(dd_str s, char out[SEG_NAME_MAX + 1])
 {
-	if (s.len == 0 || s.len > SEG_NAME_MAX)
+	if (s.len == 0 || s.len > SEG_NAME_MAX || memchr(s.p, 0, s.len))
 		return DD_EINVAL;
-	for (size_t i = 0; i < s.len; i++) {
-		char c = s.p[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return DD_EINVAL;
-	}
 	memcpy(out, s.p, s.len);
 	out[s.len] = '\0';
-	return DD_OK;
+	return seg_name_ok(out);
 }
 
 #define MAX_SEGS 5

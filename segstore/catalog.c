@@ -15,7 +15,8 @@ int seg_name_ok(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
 
-	if (n == 0 || n > SEG_NAME_MAX)
+	if (n == 0 || n > SEG_NAME_MAX || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
 		return DD_EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];

@@ -188,6 +188,13 @@ int seg_unit_delete(seg_store *s, const char *unit) DD_WUR;
 typedef int (*seg_unit_cb)(void *ctx, const seg_unit_info *info);
 int seg_unit_list(seg_store *s, seg_unit_cb cb, void *ctx) DD_WUR;
 
+/*
+ * DD_OK if name is a valid unit or user name: 1..SEG_NAME_MAX bytes of
+ * [A-Za-z0-9._-], and not "." or ".." (they would turn into path steps in
+ * the admin API's URLs, which HTTP clients normalise away). Else DD_EINVAL.
+ */
+int seg_name_ok(const char *name) DD_WUR;
+
 /* ====================================================== users and grants */
 
 enum seg_role { SEG_ROLE_USER = 0, SEG_ROLE_ADMIN = 1 };

@@ -239,7 +239,6 @@ typedef struct seg_unit_rec {
 } seg_unit_rec;
 #define SEG_UNIT_REC_LEN 72
 
-int seg_name_ok(const char *name) DD_WUR;
 int seg_key_ok(dd_str key) DD_WUR;
 int seg_unit_rec_get(idx_txn *t, const char *unit, seg_unit_rec *u) DD_WUR;
 int seg_unit_rec_put(idx_txn *t, const char *unit,

@@ -201,6 +201,17 @@ class TestAdmin(SharedDedupdCase):
         # A name reused gets a new key pair; the old key stays dead.
         ak2, _ = self.new_user("bob")
         self.assertNotEqual(ak2, ak)
+        # "." and ".." are no names: `revoke bob ..` must not turn into a
+        # request on /v1/users/bob/ (which would delete bob).
+        for bad in ("..", "."):
+            self.assertEqual(self.ctl("revoke", "bob", bad)[0], EXIT_USAGE)
+            self.assertEqual(self.ctl("unit", "create", bad)[0], EXIT_USAGE)
+        self.assertIn("bob", [u["user"] for u in self.ok("user", "list")["users"]])
+        st, body = admin_request(self.d, "POST", "/v1/units/..")
+        self.assertNotEqual(st, 200, body)
+        st, body = admin_request(self.d, "PUT", "/v1/users/bob/grants/%2E%2E")
+        self.assertGreaterEqual(st, 400, body)
+        self.assertIn("bob", [u["user"] for u in self.ok("user", "list")["users"]])
 
     # -- units ----------------------------------------------------------------
     def test_unit_quota_and_stats(self):

@@ -7,6 +7,7 @@
  */
 #include "common/dd.h"
 #include "gateway/gw.h"
+#include "segstore/seg.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -127,19 +128,10 @@ static int usage(const char *msg, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* 1 for a unit/user name the server accepts: [A-Za-z0-9._-]{1,63}. */
+/* 1 for a unit/user name the server accepts (seg_name_ok). */
 static int valid_name(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
-		      s[i] == '-'))
-			return 0;
-	return 1;
+	return seg_name_ok(s) == DD_OK;
 }
 
 /* Parses BYTES ("1000", "10G"); DD_OK or DD_EINVAL. */
@@ -378,6 +370,9 @@ static int perform(const struct opts *o, const struct call *c, struct resp *r,
 		curl_easy_setopt(h, CURLOPT_PASSWORD, o->sk);
 	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	/* Never let curl fold "/../" steps: names are checked, but the URL
+	 * must reach the server exactly as built. */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
