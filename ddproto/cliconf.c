@@ -50,8 +50,18 @@ static int apply(ddp_cliconf *out, dd_str key, dd_str v, unsigned line,
 		else
 			bad = 1;
 	} else {
-		snprintf(err, errcap, "line %u: unknown key '%.*s'", line,
-			 (int)DD_MIN(key.len, 64), key.p);
+		/* Name the key only when it looks like one: a line such as
+		 * "secret_key hunter2=x" must not echo its secret. */
+		int plain = key.len <= 32;
+
+		for (size_t i = 0; plain && i < key.len; i++)
+			plain = (key.p[i] >= 'a' && key.p[i] <= 'z') || key.p[i] == '_' ||
+				key.p[i] == '-';
+		if (plain)
+			snprintf(err, errcap, "line %u: unknown key '%.*s'", line,
+				 (int)key.len, key.p);
+		else
+			snprintf(err, errcap, "line %u: unknown key", line);
 		return -1;
 	}
 	if (bad) {

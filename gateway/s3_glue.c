@@ -18,8 +18,8 @@
  *   on_body_end  the last job feeds the rest and runs s3_ex_end.
  *   response     fixed bodies are copied out at once; streamed GET bodies
  *                are read ahead one GLUE_CHUNK at a time by jobs.
- * Memory per exchange: two body buffers and one read buffer, each at most
- * GLUE_FILL_MAX, whatever the object size.
+ * Memory per exchange: two body buffers of at most GLUE_FILL_MAX and one
+ * read buffer of GLUE_CHUNK, whatever the object size.
  */
 #include "gateway/s3_glue.h"
 #include "gateway/http.h"
@@ -137,8 +137,9 @@ static void job_body(void *arg)
 {
 	struct gx *g = arg;
 
-	if (g->job.len && s3_ex_body(g->x, g->job.data, g->job.len) != DD_OK)
-		dd_log(DD_LOG_WARN, "s3: body feed failed");
+	/* s3_ex_body keeps errors for s3_ex_end; its result is always DD_OK. */
+	if (g->job.len)
+		(void)!s3_ex_body(g->x, g->job.data, g->job.len);
 	dd_buf_reset(&g->job);
 	if (g->job_end) {
 		s3_ex_end(g->x);
@@ -182,15 +183,22 @@ static void job_done(void *arg, int rc)
 	gx_unref(g);
 }
 
-/* Runs fn for g on a worker; inline when there is no pool (stopping). */
-static void submit(struct gx *g, void (*fn)(void *arg))
+/*
+ * Runs fn for g on a worker. Returns DD_OK, or the pool's refusal
+ * (stopping, out of memory): store work never runs on the loop thread, so
+ * the caller then gives up the exchange.
+ */
+static int submit(struct gx *g, void (*fn)(void *arg))
 {
+	int rc;
+
 	g->busy = 1;
 	g->refs++;
-	if (gw_work_submit(gw_http_ex_loop(g->ex), fn, g, job_done) == DD_OK)
-		return;
-	fn(g);
-	job_done(g, DD_OK);
+	if ((rc = gw_work_submit(gw_http_ex_loop(g->ex), fn, g, job_done)) == DD_OK)
+		return DD_OK;
+	g->busy = 0;
+	g->refs--; /* the exchange still holds its own reference */
+	return rc;
 }
 
 /* ------------------------------------------------------- responding */
@@ -215,10 +223,9 @@ static enum gw_http_produce produce(gw_http_ex *ex, size_t room, void *ctx)
 		return GW_PRODUCE_DONE;
 	if (!g->rbuf && !(g->rbuf = malloc(GLUE_CHUNK)))
 		return GW_PRODUCE_ERROR;
-	submit(g, job_read);
-	if (g->busy)
-		return wrote ? GW_PRODUCE_MORE : GW_PRODUCE_WAIT;
-	return GW_PRODUCE_MORE; /* ran inline: data is ready */
+	if (submit(g, job_read) != DD_OK)
+		return GW_PRODUCE_ERROR;
+	return wrote ? GW_PRODUCE_MORE : GW_PRODUCE_WAIT;
 }
 
 static void send_response(struct gx *g)
@@ -251,12 +258,24 @@ static void set_paused(struct gx *g, int on)
 	g->paused = on;
 }
 
+/* The pool refused a job: 503 (the connection closes if a body is unread). */
+static void give_up(struct gx *g, int rc)
+{
+	dd_log(DD_LOG_WARN, "s3: cannot queue work: %s", dd_strerror(rc));
+	g->state = GX_RESPONDED;
+	if (gw_http_respond_text(g->ex, 503, "text/plain", "service unavailable\n") != DD_OK)
+		dd_log(DD_LOG_WARN, "s3: cannot respond");
+	set_paused(g, 0);
+}
+
 /*
  * Moves the exchange on after any event (loop thread): starts the next
  * job, responds, or pauses/resumes reading.
  */
 static void advance(struct gx *g)
 {
+	int rc;
+
 	if (!g->ex || g->state == GX_RESPONDED)
 		return;
 	if (g->busy) {
@@ -267,7 +286,8 @@ static void advance(struct gx *g)
 	if (g->state == GX_NEW) {
 		g->state = GX_BEGIN;
 		g->job_end = g->body_end;
-		submit(g, job_begin);
+		if ((rc = submit(g, job_begin)) != DD_OK)
+			give_up(g, rc);
 		return;
 	}
 	if (g->state == GX_BEGIN)
@@ -283,9 +303,10 @@ static void advance(struct gx *g)
 		g->job = g->fill;
 		g->fill = tmp;
 		g->job_end = g->body_end;
-		submit(g, job_body);
-		if (!g->busy) /* ran inline */
+		if ((rc = submit(g, job_body)) != DD_OK) {
+			give_up(g, rc);
 			return;
+		}
 	}
 	set_paused(g, g->fill.len >= GLUE_CHUNK);
 }

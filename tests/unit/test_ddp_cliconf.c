@@ -49,6 +49,9 @@ static void test_errors_name_the_line_not_the_value(void **state)
 	assert_non_null(strstr(err, "line 2"));
 	assert_non_null(strstr(err, "unknown key"));
 	assert_null(strstr(err, "hunter2"));
+	assert_int_equal(parse("secret_key hunter2=x\n", &c, err, sizeof(err)), DD_EINVAL);
+	assert_non_null(strstr(err, "unknown key"));
+	assert_null(strstr(err, "hunter2"));
 	assert_int_equal(parse("tls = hunter2\n", &c, err, sizeof(err)), DD_EINVAL);
 	assert_non_null(strstr(err, "line 1"));
 	assert_null(strstr(err, "hunter2"));

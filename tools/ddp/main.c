@@ -738,6 +738,27 @@ static int dispatch(cli *k, const char *cmd, int argc, char **argv)
 	return usage(NULL);
 }
 
+/* Reads path (at most b's max) into b; *st from fstat of the same fd. */
+static int read_conf(const char *path, dd_buf *b, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = DD_OK;
+	char tmp[4096];
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT ? DD_ENOENT : DD_EIO;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))
+		rc = DD_EINVAL;
+	while (rc == DD_OK && (n = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		rc = n < 0 ? DD_EIO : dd_buf_append(b, tmp, (size_t)n);
+	}
+	OPENSSL_cleanse(tmp, sizeof(tmp));
+	close(fd);
+	return rc;
+}
+
 /*
  * Reads the config file: path from --config, else $DDP_CONFIG, else
  * $XDG_CONFIG_HOME/ddp/config or ~/.config/ddp/config when it exists.
@@ -768,19 +789,23 @@ static int load_config(const char *path, ddp_cliconf *out)
 			return 0; /* no default file: fine */
 	}
 	dd_buf_init(&b, 64 * 1024);
-	if ((rc = dd_read_file(path, &b)) != DD_OK) {
+	/* Mode and owner are judged on the file that is read (fstat). */
+	if ((rc = read_conf(path, &b, &st)) != DD_OK) {
 		fprintf(stderr, "ddp: %s: %s\n", path, dd_strerror(rc));
 		code = explicit ? EXIT_USAGE : 0;
 	} else if (ddp_cliconf_parse(b.data, b.len, out, err, sizeof(err)) != DD_OK) {
 		fprintf(stderr, "ddp: %s: %s\n", path, err);
 		code = EXIT_USAGE;
-	} else if (out->secret_key[0] && stat(path, &st) == 0 && (st.st_mode & 077)) {
+	} else if (out->secret_key[0] &&
+		   ((st.st_mode & 077) || (st.st_uid != geteuid() && st.st_uid != 0))) {
 		fprintf(stderr, "ddp: %s holds a secret_key but is readable by others "
-			"(chmod 600 it)\n", path);
+			"or owned by another user (chown it and chmod 600 it)\n", path);
 		code = EXIT_USAGE;
 	}
 	OPENSSL_cleanse(b.data, b.len);
 	dd_buf_release(&b);
+	if (code)
+		OPENSSL_cleanse(out, sizeof(*out));
 	return code;
 }
 
@@ -872,5 +897,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	code = dispatch(&k, argv[optind], argc - optind - 1, argv + optind + 1);
 	ddp_conn_close(k.c);
+	OPENSSL_cleanse(&conf, sizeof(conf));
 	return code;
 }
