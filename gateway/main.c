@@ -221,6 +221,24 @@ static int load_config(const struct opts *o, gw_config *cfg)
 	return -1;
 }
 
+/*
+ * The admin API hands out new secrets (user create): off loopback it
+ * belongs behind TLS. Warns, does not refuse (a private network may be
+ * what the operator wants).
+ */
+static void warn_plain_admin(const gw_config *cfg)
+{
+	const char *h = cfg->admin.listen.host;
+
+	if (cfg->admin.tls_cert[0] || strncmp(h, "127.", 4) == 0 ||
+	    strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0 ||
+	    strcmp(h, "localhost") == 0)
+		return;
+	dd_log(DD_LOG_WARN, "admin listener %s:%u is not on loopback and has no "
+	       "TLS: new users' secrets would cross the network in clear "
+	       "([admin] tls_cert, tls_key)", h, (unsigned)cfg->admin.listen.port);
+}
+
 /* Creates the data dir and takes its lock; returns the lock fd or -1. */
 static int lock_data_dir(const char *dir)
 {
@@ -369,6 +387,7 @@ static int run(gw_config *cfg, const struct opts *o)
 	ready_print_secret = o->print_creds || isatty(STDOUT_FILENO);
 	dd_log(DD_LOG_INFO, "dedupd %s starting, data dir %s", DD_VERSION,
 	       cfg->data_dir);
+	warn_plain_admin(cfg);
 	rc = gw_daemon_run(d, on_ready);
 	code = rc == DD_OK ? GW_EXIT_OK : GW_EXIT_RUNTIME;
 out:
