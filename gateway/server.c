@@ -79,6 +79,7 @@ struct listener {
 
 struct job {
 	struct job *next;
+	struct task *done_task; /* allocated at submit: posting cannot fail */
 	gw_loop *loop;
 	void (*fn)(void *arg);
 	void (*done)(void *arg, int rc);
@@ -128,21 +129,27 @@ int gw_loop_draining(gw_loop *loop)
 	return atomic_load(&loop->draining);
 }
 
-int gw_loop_post(gw_loop *loop, void (*fn)(void *arg), void *arg)
+/* Queues t (malloc'ed; run_tasks frees it) on loop. Cannot fail. */
+static void loop_enqueue(gw_loop *loop, struct task *t)
 {
-	struct task *t = malloc(sizeof(*t));
-
-	if (!t)
-		return DD_ENOMEM;
 	t->next = NULL;
-	t->fn = fn;
-	t->arg = arg;
 	pthread_mutex_lock(&loop->mu);
 	*loop->tail = t;
 	loop->tail = &t->next;
 	pthread_mutex_unlock(&loop->mu);
 	/* Thread-safe: evthread_use_pthreads() was called before the base. */
 	event_active(loop->task_ev, EV_READ, 0);
+}
+
+int gw_loop_post(gw_loop *loop, void (*fn)(void *arg), void *arg)
+{
+	struct task *t = malloc(sizeof(*t));
+
+	if (!t)
+		return DD_ENOMEM;
+	t->fn = fn;
+	t->arg = arg;
+	loop_enqueue(loop, t);
 	return DD_OK;
 }
 
@@ -230,13 +237,11 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&d->wmu);
 		j->fn(j->arg);
 		j->rc = DD_OK;
-		if (gw_loop_post(j->loop, job_done_task, j) != DD_OK) {
-			/* Out of memory for the task: run done here rather than
-			 * lose it; the caller's done must then be thread-safe.
-			 * Only happens under memory exhaustion. */
-			dd_log(DD_LOG_ERROR, "worker: cannot post completion");
-			job_done_task(j);
-		}
+		/* done always runs on the loop thread: its task was allocated
+		 * at submit time, so nothing here can fail. */
+		j->done_task->fn = job_done_task;
+		j->done_task->arg = j;
+		loop_enqueue(j->loop, j->done_task);
 	}
 }
 
@@ -250,6 +255,10 @@ int gw_work_submit(gw_loop *loop, void (*fn)(void *arg), void *arg,
 		return DD_ESHUTDOWN;
 	if (!(j = calloc(1, sizeof(*j))))
 		return DD_ENOMEM;
+	if (!(j->done_task = malloc(sizeof(*j->done_task)))) {
+		free(j);
+		return DD_ENOMEM;
+	}
 	j->loop = loop;
 	j->fn = fn;
 	j->done = done;
@@ -257,6 +266,7 @@ int gw_work_submit(gw_loop *loop, void (*fn)(void *arg), void *arg,
 	pthread_mutex_lock(&d->wmu);
 	if (d->wstop) {
 		pthread_mutex_unlock(&d->wmu);
+		free(j->done_task);
 		free(j);
 		return DD_ESHUTDOWN;
 	}
@@ -282,6 +292,7 @@ static void workers_stop(gw_daemon *d)
 	for (j = d->jhead; j; j = next) {
 		next = j->next;
 		j->rc = DD_ESHUTDOWN;
+		free(j->done_task); /* never posted */
 		job_done_task(j);
 	}
 	d->jhead = NULL;
