@@ -277,8 +277,13 @@ static void decide_close(gw_http_ex *ex)
 
 	if (!c->hp.keepalive || c->draining || gw_loop_draining(c->loop))
 		ex->close_after = 1;
+	/* A final answer to "Expect: 100-continue" without a 100 first:
+	 * botocore keeps that status line and reads the next response on
+	 * the connection against it (boto/botocore#3755), so close. */
+	if (r->expect_continue && !ex->continue_sent)
+		ex->close_after = 1;
 	if (!ex->req_done && r->has_body) {
-		if ((r->expect_continue && !ex->continue_sent) || r->chunked ||
+		if (ex->close_after || r->chunked ||
 		    r->content_length > DISCARD_MAX)
 			ex->close_after = 1;
 		else
@@ -493,7 +498,10 @@ static int hook_headers(struct gw_hp *h)
 		c->srv->h->on_request(ex, c->srv->ctx);
 	if (c->dead)
 		return 1;
-	if (!ex->resp_started && r->expect_continue && r->has_body) {
+	/* 100 also when the body is empty (allowed, RFC 9110 10.1.1): an
+	 * empty PUT is common and closing after each one would cost a
+	 * reconnect (see decide_close for why we would have to). */
+	if (!ex->resp_started && r->expect_continue) {
 		if (ex->paused) { /* decided later: see gw_http_resume */
 			ex->continue_pending = 1;
 		} else if (evbuffer_add(bufferevent_get_output(c->bev),

@@ -576,6 +576,44 @@ static void test_expect_continue_deferred(void **state)
 	dd_buf_release(&in);
 }
 
+/*
+ * An empty body with "Expect: 100-continue" (botocore's empty PutObject)
+ * still gets "100 Continue" before the answer. botocore, given a final
+ * answer instead, parses the next response on that connection against the
+ * stale status line (boto/botocore#3755); a refusal without 100 closes.
+ */
+static void test_expect_continue_empty_body(void **state)
+{
+	static const char head[] = "PUT /sink HTTP/1.1\r\nHost: b\r\n"
+				   "Content-Length: 0\r\nExpect: 100-continue\r\n\r\n";
+	static const char rhead[] = "PUT /reject HTTP/1.1\r\nHost: b\r\n"
+				    "Content-Length: 0\r\nExpect: 100-continue\r\n\r\n";
+	char resp[256];
+	dd_buf in;
+	size_t hl;
+	int fd = connect_s3();
+
+	(void)state;
+	dd_buf_init(&in, 1 << 20);
+	for (int round = 0; round < 2; round++) { /* twice: keep-alive holds */
+		send_all(fd, head, sizeof(head) - 1);
+		hl = read_head(fd, &in);
+		assert_int_equal(hl, 25);
+		assert_memory_equal(in.data, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		dd_buf_consume(&in, hl);
+		assert_int_equal(read_response(fd, &in, resp, sizeof(resp)), 200);
+		assert_string_equal(resp, "count=0 sum=0\n");
+	}
+	close(fd);
+	fd = connect_s3();
+	send_all(fd, rhead, sizeof(rhead) - 1);
+	assert_int_equal(read_response(fd, &in, resp, sizeof(resp)), 403);
+	assert_null(memmem(in.data, in.len, "100 Continue", 12));
+	assert_true(peer_closed(fd));
+	close(fd);
+	dd_buf_release(&in);
+}
+
 static void test_reject_before_body(void **state)
 {
 	static const char head[] = "PUT /reject HTTP/1.1\r\nHost: b\r\n"
@@ -857,6 +895,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expect_continue_accepted),
 		cmocka_unit_test(test_expect_continue_deferred),
+		cmocka_unit_test(test_expect_continue_empty_body),
 		cmocka_unit_test(test_reject_before_body),
 		cmocka_unit_test(test_chunked_upload),
 		cmocka_unit_test(test_backpressure_pause_resume),
