@@ -16,6 +16,8 @@
  *                them (double buffer: `fill` <-> `job`). While a job runs
  *                and `fill` is full, reading pauses (backpressure).
  *   on_body_end  the last job feeds the rest and runs s3_ex_end.
+ *   long work    s3_ex_begin may answer S3_EX_MORE (UploadPartCopy's digest
+ *                read): each s3_ex_step is then a job of its own.
  *   response     fixed bodies are copied out at once; streamed GET bodies
  *                are read ahead one GLUE_CHUNK at a time by jobs.
  * Memory per exchange: two body buffers of at most GLUE_FILL_MAX and one
@@ -38,7 +40,7 @@ static s3_server *glue_srv;
 
 enum gx_state {
 	GX_NEW,       /* nothing submitted yet */
-	GX_BEGIN,     /* s3_ex_begin job out */
+	GX_BEGIN,     /* s3_ex_begin (then any s3_ex_step) jobs out */
 	GX_BODY,      /* accepting body bytes */
 	GX_RESPONDED, /* response handed to the HTTP server */
 };
@@ -63,7 +65,7 @@ struct gx {
 	int paused;         /* we paused the exchange's reading */
 	int body_end;       /* on_body_end seen */
 	int job_end;        /* the current job also runs s3_ex_end */
-	int next;           /* s3_ex_begin's answer */
+	int next;           /* s3_ex_begin's / s3_ex_step's answer */
 	int ended;          /* s3_ex_end ran */
 	char *rbuf;         /* streamed GET: one chunk read ahead */
 	size_t rlen;
@@ -131,6 +133,15 @@ static void job_begin(void *arg)
 		s3_ex_end(g->x); /* no body: PUT of 0 bytes and the like */
 		g->ended = 1;
 	}
+}
+
+/* One bounded step of long work (S3_EX_MORE): a job each, so the pool's
+ * queue lets other requests' jobs run in between. */
+static void job_step(void *arg)
+{
+	struct gx *g = arg;
+
+	g->next = s3_ex_step(g->x);
 }
 
 static void job_body(void *arg)
@@ -287,6 +298,11 @@ static void advance(struct gx *g)
 		g->state = GX_BEGIN;
 		g->job_end = g->body_end;
 		if ((rc = submit(g, job_begin)) != DD_OK)
+			give_up(g, rc);
+		return;
+	}
+	if (g->state == GX_BEGIN && g->next == S3_EX_MORE) {
+		if ((rc = submit(g, job_step)) != DD_OK)
 			give_up(g, rc);
 		return;
 	}

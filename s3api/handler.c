@@ -65,6 +65,7 @@ void s3_ex_free(s3_ex *x)
 	s3_body_free(x->body);
 	seg_writer_free(x->w);
 	seg_reader_free(x->r);
+	hx_pcopy_free(x);
 	dd_arena_free(x->arena);
 	dd_buf_release(&x->in);
 	dd_buf_release(&x->attrs);
@@ -300,7 +301,7 @@ static int dispatch(s3_ex *x)
 	case S3_OP_DELETE_OBJECT: hx_delete_object(x); break;
 	case S3_OP_CREATE_MPU: return hx_create_mpu(x);
 	case S3_OP_UPLOAD_PART: return hx_upload_part_begin(x);
-	case S3_OP_UPLOAD_PART_COPY: hx_upload_part_copy(x); break;
+	case S3_OP_UPLOAD_PART_COPY: return hx_upload_part_copy(x);
 	case S3_OP_COMPLETE_MPU: return hx_complete_begin(x);
 	case S3_OP_ABORT_MPU: hx_abort_mpu(x); break;
 	case S3_OP_LIST_PARTS: hx_list_parts(x); break;
@@ -309,6 +310,14 @@ static int dispatch(s3_ex *x)
 	case S3_OP_DELETE_OBJECTS: return hx_delete_objects_begin(x);
 	default: hx_err(x, S3E_NOT_IMPLEMENTED); break;
 	}
+	return S3_EX_RESPOND;
+}
+
+int s3_ex_step(s3_ex *x)
+{
+	if (x->op == S3_OP_UPLOAD_PART_COPY)
+		return hx_upload_part_copy_step(x);
+	hx_err(x, S3E_INTERNAL_ERROR);
 	return S3_EX_RESPOND;
 }
 

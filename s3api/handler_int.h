@@ -56,6 +56,8 @@ struct s3_ex {
 	/* streamed GET */
 	seg_reader *r;
 	uint64_t roff, rend;
+	/* UploadPartCopy between steps (handler_mpu.c) */
+	struct hx_pcopy *pc;
 };
 
 /* Adds a response header (copied into x). dd_rc (ETOOBIG when full). */
@@ -150,7 +152,11 @@ int hx_complete_cksum(s3_ex *x, const hx_upload *u, const s3_complete *c,
 		      const hx_part_row *rows, dd_buf *attrs,
 		      const char **text, const char **msg);
 /* UploadPartCopy (handler_mpu.c). */
-void hx_upload_part_copy(s3_ex *x);
+/* UploadPartCopy: returns enum s3_ex_next (S3_EX_MORE: more steps). */
+int hx_upload_part_copy(s3_ex *x);
+int hx_upload_part_copy_step(s3_ex *x);
+/* Frees an UploadPartCopy's state (x->pc); NULL-safe. */
+void hx_pcopy_free(s3_ex *x);
 
 /* Object operations (handler_obj.c). *_begin return enum s3_ex_next. */
 int hx_put_begin(s3_ex *x);

@@ -334,51 +334,92 @@ static int copy_range(s3_ex *x, uint64_t size, s3_range *rg)
 }
 
 /*
- * Reads the range through r for the part's MD5 (its ETag) and, when alg
- * is set, its checksum (*ck). S3 error.
+ * UploadPartCopy reads the copied range for the part's MD5 (its ETag) and
+ * the upload's checksum: up to 5 GiB. The read runs as a series of steps
+ * of PCOPY_STEP bytes (s3_ex_step), each its own worker job, so one copy
+ * never holds a worker for long while other requests wait (DESIGN.md 5).
  */
-static int range_digests(seg_reader *r, const s3_range *rg, int alg,
-			 uint8_t md5[16], s3_cksum_value *ck)
+#define PCOPY_STEP (16u << 20)
+
+struct hx_pcopy {
+	seg_reader *r;
+	s3_range rg;
+	uint64_t off;          /* next byte to read */
+	hx_upload u;
+	EVP_MD_CTX *md5;
+	s3_cksum ck;
+	int have_ck;
+	uint8_t *buf;          /* COPY_BUF */
+};
+
+void hx_pcopy_free(s3_ex *x)
 {
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	uint8_t *buf = malloc(COPY_BUF);
-	uint64_t off = rg->start, end = rg->start + rg->len;
+	struct hx_pcopy *pc = x->pc;
+
+	if (!pc)
+		return;
+	x->pc = NULL;
+	seg_reader_free(pc->r);
+	EVP_MD_CTX_free(pc->md5);
+	if (pc->have_ck)
+		s3_cksum_release(&pc->ck);
+	free(pc->buf);
+	free(pc);
+}
+
+/* Sets up the digests of pc (alg: the upload's checksum or NONE). dd_rc. */
+static int pcopy_digest_init(struct hx_pcopy *pc, int alg)
+{
+	int rc;
+
+	if (!(pc->md5 = EVP_MD_CTX_new()) || !(pc->buf = malloc(COPY_BUF)) ||
+	    EVP_DigestInit_ex(pc->md5, EVP_md5(), NULL) != 1)
+		return DD_ENOMEM;
+	if (alg == S3_CK_NONE)
+		return DD_OK;
+	if ((rc = s3_cksum_init(&pc->ck, alg)) != DD_OK)
+		return rc;
+	pc->have_ck = 1;
+	return DD_OK;
+}
+
+/* Digests the next PCOPY_STEP bytes at most. dd_rc. */
+static int pcopy_digest_step(struct hx_pcopy *pc)
+{
+	uint64_t end = pc->rg.start + pc->rg.len;
+	uint64_t stop = DD_MIN(end, pc->off + PCOPY_STEP);
+	int rc = DD_OK;
+
+	while (rc == DD_OK && pc->off < stop) {
+		size_t want = (size_t)DD_MIN((uint64_t)COPY_BUF, stop - pc->off), got;
+
+		if ((rc = seg_reader_pread(pc->r, pc->buf, want, pc->off, &got)) != DD_OK)
+			break;
+		if (got != want)
+			return DD_ECORRUPT;
+		if (EVP_DigestUpdate(pc->md5, pc->buf, got) != 1)
+			return DD_EINTERNAL;
+		if (pc->have_ck)
+			s3_cksum_update(&pc->ck, pc->buf, got);
+		pc->off += got;
+	}
+	return rc;
+}
+
+/* The final digests: md5 and, with a checksum, *ck. dd_rc. */
+static int pcopy_digest_final(struct hx_pcopy *pc, uint8_t md5[16],
+			      s3_cksum_value *ck)
+{
 	unsigned int ml = 0;
-	s3_cksum c;
-	int rc = DD_OK, have_c = 0;
 
 	memset(ck, 0, sizeof(*ck));
-	if (!m || !buf || EVP_DigestInit_ex(m, EVP_md5(), NULL) != 1)
-		rc = DD_ENOMEM;
-	if (rc == DD_OK && alg != S3_CK_NONE &&
-	    (rc = s3_cksum_init(&c, alg)) == DD_OK)
-		have_c = 1;
-	while (rc == DD_OK && off < end) {
-		size_t want = (size_t)DD_MIN((uint64_t)COPY_BUF, end - off), got;
-
-		if ((rc = seg_reader_pread(r, buf, want, off, &got)) != DD_OK)
-			break;
-		if (got != want) {
-			rc = DD_ECORRUPT;
-			break;
-		}
-		if (EVP_DigestUpdate(m, buf, got) != 1)
-			rc = DD_EINTERNAL;
-		if (have_c)
-			s3_cksum_update(&c, buf, got);
-		off += got;
+	if (EVP_DigestFinal_ex(pc->md5, md5, &ml) != 1 || ml != 16)
+		return DD_EINTERNAL;
+	if (pc->have_ck) {
+		ck->alg = pc->u.alg;
+		ck->len = s3_cksum_final(&pc->ck, ck->digest);
 	}
-	if (rc == DD_OK && (EVP_DigestFinal_ex(m, md5, &ml) != 1 || ml != 16))
-		rc = DD_EINTERNAL;
-	if (rc == DD_OK && have_c) {
-		ck->alg = alg;
-		ck->len = s3_cksum_final(&c, ck->digest);
-	}
-	if (have_c)
-		s3_cksum_release(&c);
-	EVP_MD_CTX_free(m);
-	free(buf);
-	return rc == DD_OK ? S3_OK : s3_err_from_rc(rc);
+	return DD_OK;
 }
 
 /* Opens the copy source (access, key, existence, x-amz-copy-source-if-*). */
@@ -433,45 +474,87 @@ static int copy_put_part(s3_ex *x, seg_reader *r, const s3_range *rg,
 	return rc == DD_OK ? S3_OK : s3_err_from_rc(rc);
 }
 
-void hx_upload_part_copy(s3_ex *x)
+/* Checks the request and opens the source into a new x->pc. S3 error. */
+static int pcopy_start(s3_ex *x)
 {
 	const s3_param *pn = s3_param_get(&x->t, "partNumber");
-	seg_reader *r = NULL;
-	s3_cksum_value ck;
-	s3_range rg = {0, 0};
-	uint8_t md5[16];
-	char etag[33];
-	hx_upload u;
+	struct hx_pcopy *pc;
 	uint64_t n = 0;
 	int e = hx_object_access(x);
 
-	memset(&ck, 0, sizeof(ck));
 	if (e == S3_OK)
 		e = hx_upload_id_get(x);
 	if (e == S3_OK && (!pn || dd_str_to_u64(pn->value, &n) != DD_OK ||
 			   n < 1 || n > SEG_PART_MAX))
 		e = S3E_INVALID_ARGUMENT;
 	x->part = (uint32_t)n;
+	if (e != S3_OK)
+		return e;
+	if (!(x->pc = pc = calloc(1, sizeof(*pc))))
+		return S3E_INTERNAL_ERROR;
+	if ((e = hx_upload_load(x, &pc->u)) != S3_OK ||
+	    (e = copy_source_open(x, &pc->r)) != S3_OK ||
+	    (e = copy_range(x, seg_reader_stat(pc->r)->size, &pc->rg)) != S3_OK)
+		return e;
+	if (pc->rg.len > S3_MAX_PUT_SIZE)
+		return S3E_ENTITY_TOO_LARGE;
+	pc->off = pc->rg.start;
+	return pcopy_digest_init(pc, pc->u.alg) == DD_OK ? S3_OK :
+							  S3E_INTERNAL_ERROR;
+}
+
+/* The digests are complete: records the part and sets the answer. */
+static void pcopy_finish(s3_ex *x)
+{
+	struct hx_pcopy *pc = x->pc;
+	s3_cksum_value ck;
+	uint8_t md5[16];
+	char etag[33];
+	int e = S3_OK;
+
+	if (pcopy_digest_final(pc, md5, &ck) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
 	if (e == S3_OK)
-		e = hx_upload_load(x, &u);
-	if (e == S3_OK)
-		e = copy_source_open(x, &r);
-	if (e == S3_OK)
-		e = copy_range(x, seg_reader_stat(r)->size, &rg);
-	if (e == S3_OK && rg.len > S3_MAX_PUT_SIZE)
-		e = S3E_ENTITY_TOO_LARGE;
-	if (e == S3_OK)
-		e = range_digests(r, &rg, u.alg, md5, &ck);
-	if (e == S3_OK)
-		e = copy_put_part(x, r, &rg, md5, &ck, etag);
-	seg_reader_free(r);
+		e = copy_put_part(x, pc->r, &pc->rg, md5, &ck, etag);
 	if (e == S3_OK &&
 	    s3_xml_copy_result(&x->out, 1, dd_str_c(etag),
 			       dd_now_ns() / 1000000, &ck) != DD_OK)
 		e = S3E_INTERNAL_ERROR;
+	hx_pcopy_free(x);
 	if (e != S3_OK) {
 		hx_err(x, e);
 		return;
 	}
 	hx_xml(x, 200);
+}
+
+int hx_upload_part_copy_step(s3_ex *x)
+{
+	int rc;
+
+	if (!x->pc) {
+		hx_err(x, S3E_INTERNAL_ERROR);
+		return S3_EX_RESPOND;
+	}
+	if ((rc = pcopy_digest_step(x->pc)) != DD_OK) {
+		hx_pcopy_free(x);
+		hx_err(x, s3_err_from_rc(rc));
+		return S3_EX_RESPOND;
+	}
+	if (x->pc->off < x->pc->rg.start + x->pc->rg.len)
+		return S3_EX_MORE;
+	pcopy_finish(x);
+	return S3_EX_RESPOND;
+}
+
+int hx_upload_part_copy(s3_ex *x)
+{
+	int e = pcopy_start(x);
+
+	if (e != S3_OK) {
+		hx_pcopy_free(x);
+		hx_err(x, e);
+		return S3_EX_RESPOND;
+	}
+	return hx_upload_part_copy_step(x);
 }

@@ -864,7 +864,11 @@ int s3_metadata_directive(const s3_request *req, int *replace) DD_WUR;
  *   x = s3_ex_new(srv, req, host)   req: method, raw target, headers
  *                                   (borrowed until s3_ex_free)
  *   s3_ex_begin(x)                  S3_EX_RESPOND: response ready now;
- *                                   S3_EX_BODY: feed the body
+ *                                   S3_EX_BODY: feed the body;
+ *                                   S3_EX_MORE: call s3_ex_step(x)
+ *                                   until it answers S3_EX_RESPOND
+ *                                   (long work cut into bounded steps:
+ *                                   run each as its own worker job)
  *   s3_ex_body(x, p, n) ...         decoded HTTP body (any piece sizes)
  *   s3_ex_end(x)                    the response is ready
  *   s3_ex_response(x)               status, headers, fixed body, or a
@@ -889,7 +893,7 @@ typedef struct s3_server_conf {
 s3_server *s3_server_new(struct seg_store *store, const s3_server_conf *c);
 void s3_server_free(s3_server *srv);
 
-enum s3_ex_next { S3_EX_RESPOND = 0, S3_EX_BODY = 1 };
+enum s3_ex_next { S3_EX_RESPOND = 0, S3_EX_BODY = 1, S3_EX_MORE = 2 };
 
 /* Response of an exchange; slices valid until s3_ex_free. */
 typedef struct s3_response {
@@ -910,6 +914,9 @@ typedef struct s3_response {
 s3_ex *s3_ex_new(s3_server *srv, const s3_request *req, dd_str host);
 /* Returns enum s3_ex_next. */
 int s3_ex_begin(s3_ex *x);
+/* One more bounded step after S3_EX_MORE; returns S3_EX_MORE again or
+ * S3_EX_RESPOND (the response is then ready). */
+int s3_ex_step(s3_ex *x);
 /*
  * Consumes body bytes. Errors are remembered and reported by s3_ex_end
  * (the rest of the body is then ignored). Returns DD_OK.

@@ -15,13 +15,16 @@ requests against a real dedupd.
   if-unmodified-since, and a copy of 0..end of an empty object.
 """
 import base64
+import hashlib
 import json
+import threading
 import unittest
 import xml.etree.ElementTree as ET
 import zlib
 
-from clients import (AwsCliCase, crc32_b64, data_of, make_bucket, md5hex, multipart_etag,
-                     put_object, s3_request)
+from clients import (AwsCliCase, SharedDedupdCase, crc32_b64, data_of, make_bucket, md5hex,
+                     multipart_etag, put_object, s3_request)
+from harness import SANITIZED, run_tool
 
 MiB = 1024 * 1024
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
@@ -174,3 +177,66 @@ class TestUploadPartCopy(AwsCliCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestUploadPartCopyLong(SharedDedupdCase):
+    """A part copied from a multi-GiB range is digested (MD5 for its ETag,
+    the upload's checksum) in 16 MiB steps, each its own worker job: with
+    ONE worker thread, small GETs still complete while the copy runs. The
+    source is a synthetic full made with `ddp synth` (metadata only) of a
+    repeated 8 MiB object, so the test writes little. The part's ETag and
+    CRC32 are checked against Python's over the whole range."""
+    dedupd_config = "[server]\nworker_threads = 1\n"
+    REPEATS = 64 if SANITIZED else 256  # x 8 MiB: 512 MiB / 2 GiB
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.seed = data_of(8 * MiB, "pcl-seed")
+        make_bucket(cls.d, "pcl")
+        put_object(cls.d, "pcl", "seed", cls.seed)
+        env = {"DDP_ENDPOINT": "%s:%d" % tuple(cls.d.ddp_addr),
+               "DDP_ACCESS_KEY": cls.d.access_key, "DDP_SECRET_KEY": cls.d.secret_key}
+        extents = ["seed@0+%d" % len(cls.seed)] * cls.REPEATS
+        r = run_tool("ddp", "synth", "pcl:huge", *extents, env=env)
+        if r.returncode != 0:
+            raise AssertionError("ddp synth: %s" % r.stderr)
+
+    def test_long_copy_leaves_the_worker_to_others(self):
+        r = s3_request(self.d, "POST", "/pcl/dst", query=[("uploads", "")],
+                       headers={"x-amz-checksum-algorithm": "CRC32"})
+        self.assertEqual(r.status, 200, r)
+        uid = ET.fromstring(r.body).findtext(NS + "UploadId")
+        result = {}
+
+        def copy():
+            result["r"] = s3_request(self.d, "PUT", "/pcl/dst",
+                                     query=[("partNumber", "1"), ("uploadId", uid)],
+                                     headers={"x-amz-copy-source": "/pcl/huge"}, timeout=900)
+
+        t = threading.Thread(target=copy)
+        t.start()
+        done_during = 0
+        while t.is_alive():
+            g = s3_request(self.d, "GET", "/pcl/seed", headers={"Range": "bytes=0-99"},
+                           timeout=900)
+            self.assertEqual(g.status, 206, g)
+            self.assertEqual(g.body, self.seed[:100])
+            if t.is_alive():
+                done_during += 1
+        t.join()
+        # One worker: before the copy was cut into steps, a GET queued
+        # behind it waited for the whole copy, so at most one finished.
+        self.assertGreaterEqual(done_during, 3)
+        r = result["r"]
+        self.assertEqual(r.status, 200, r)
+        md5, crc = hashlib.md5(), 0
+        for _ in range(self.REPEATS):
+            md5.update(self.seed)
+            crc = zlib.crc32(self.seed, crc)
+        res = ET.fromstring(r.body)
+        self.assertEqual(res.findtext(NS + "ETag"), '"%s"' % md5.hexdigest())
+        self.assertEqual(res.findtext(NS + "ChecksumCRC32"),
+                         base64.b64encode(crc.to_bytes(4, "big")).decode())
+        abort = s3_request(self.d, "DELETE", "/pcl/dst", query=[("uploadId", uid)])
+        self.assertEqual(abort.status, 204, abort)
