@@ -1025,56 +1025,62 @@ int seg_concat(seg_store *s, const char *unit, dd_str key, const dd_str *srcs,
 	return rc;
 }
 
-/* Appends [off, off+len) of object key of w's unit, by chunk reference
- * where whole chunks fall inside, else by copying the partial bytes. */
+/*
+ * Appends [off, end) of r's object to w: by chunk reference where whole
+ * chunks fall inside, else (a chunk cut by an edge) by storing the piece
+ * as a new chunk. The caller checked the range. dd_rc.
+ */
+static int extent_walk(seg_writer *w, seg_reader *r, uint64_t off,
+		       uint64_t end)
+{
+	dd_buf part;
+	int rc = DD_OK;
+
+	dd_buf_init(&part, w->s->cp.max + 1);
+	while (rc == DD_OK && off < end) {
+		uint8_t fp[SEG_FP_LEN];
+		uint64_t cs;
+		uint32_t cl;
+		size_t n, got;
+
+		if ((rc = seg_reader_chunk_at(r, off, fp, &cs, &cl)) != DD_OK)
+			break;
+		if (cs == off && cs + cl <= end) {
+			rc = add_known(w, fp, cl, 0);
+			off += cl;
+			continue;
+		}
+		n = (size_t)(DD_MIN(end, cs + cl) - off);
+		dd_buf_reset(&part);
+		if ((rc = dd_buf_reserve(&part, n)) != DD_OK ||
+		    (rc = seg_reader_pread(r, part.data, n, off, &got)) != DD_OK)
+			break;
+		if (got != n) {
+			rc = DD_ECORRUPT;
+			break;
+		}
+		w->digests_ok = 0;
+		if ((rc = quota_check(w, n)) == DD_OK)
+			rc = emit_chunk(w, part.data, n, NULL);
+		off += n;
+	}
+	dd_buf_release(&part);
+	return rc;
+}
+
+/* Appends [off, off+len) of object key of w's unit (extent_walk). */
 static int synth_extent(seg_writer *w, dd_str key, uint64_t off, uint64_t len)
 {
 	seg_reader *r;
-	dd_buf part;
-	uint64_t end;
+	uint64_t end = off + len;
 	int rc;
 
 	if ((rc = seg_reader_open(w->s, w->unit, key, &r)) != DD_OK)
 		return rc;
-	dd_buf_init(&part, w->s->cp.max + 1);
-	end = off + len;
-	if (end < off || end > seg_reader_stat(r)->size) {
+	if (end < off || end > seg_reader_stat(r)->size)
 		rc = DD_ERANGE;
-		goto out;
-	}
-	while (off < end) {
-		uint8_t fp[SEG_FP_LEN];
-		uint64_t cs;
-		uint32_t cl;
-		size_t got;
-
-		if ((rc = seg_reader_chunk_at(r, off, fp, &cs, &cl)) != DD_OK)
-			goto out;
-		if (cs == off && cs + cl <= end) {
-			rc = add_known(w, fp, cl, 0);
-			off += cl;
-		} else {
-			size_t n = (size_t)(DD_MIN(end, cs + cl) - off);
-
-			dd_buf_reset(&part);
-			if ((rc = dd_buf_reserve(&part, n)) != DD_OK ||
-			    (rc = seg_reader_pread(r, part.data, n, off,
-						   &got)) != DD_OK)
-				goto out;
-			if (got != n) {
-				rc = DD_ECORRUPT;
-				goto out;
-			}
-			w->digests_ok = 0;
-			if ((rc = quota_check(w, n)) == DD_OK)
-				rc = emit_chunk(w, part.data, n, NULL);
-			off += n;
-		}
-		if (rc != DD_OK)
-			goto out;
-	}
-out:
-	dd_buf_release(&part);
+	else
+		rc = extent_walk(w, r, off, end);
 	seg_reader_free(r);
 	return rc;
 }
@@ -1117,7 +1123,6 @@ int seg_ref_extent(seg_store *s, const char *unit, seg_reader *r,
 {
 	const seg_stat *st = seg_reader_stat(r);
 	seg_writer *w;
-	dd_buf part;
 	uint64_t end = off + len;
 	int rc;
 
@@ -1127,42 +1132,15 @@ int seg_ref_extent(seg_store *s, const char *unit, seg_reader *r,
 		return rc;
 	w->digests_ok = 0;
 	w->digests = 0; /* the caller reads the range for its digests */
-	dd_buf_init(&part, s->cp.max + 1);
 	if (off == 0 && len == st->size && len) {
 		/* the whole object: its recipe root is the part's subtree */
 		rc = add_known(w, st->root, len, 1);
 		off = end;
 	}
-	while (rc == DD_OK && off < end) {
-		uint8_t fp[SEG_FP_LEN];
-		uint64_t cs;
-		uint32_t cl;
-		size_t n, got;
-
-		if ((rc = seg_reader_chunk_at(r, off, fp, &cs, &cl)) != DD_OK)
-			break;
-		if (cs == off && cs + cl <= end) {
-			rc = add_known(w, fp, cl, 0);
-			off += cl;
-			continue;
-		}
-		/* a chunk cut by an edge of the range: its piece is new data */
-		n = (size_t)(DD_MIN(end, cs + cl) - off);
-		dd_buf_reset(&part);
-		if ((rc = dd_buf_reserve(&part, n)) != DD_OK ||
-		    (rc = seg_reader_pread(r, part.data, n, off, &got)) != DD_OK)
-			break;
-		if (got != n) {
-			rc = DD_ECORRUPT;
-			break;
-		}
-		if ((rc = quota_check(w, n)) == DD_OK)
-			rc = emit_chunk(w, part.data, n, NULL);
-		off += n;
-	}
+	if (rc == DD_OK)
+		rc = extent_walk(w, r, off, end);
 	if (rc == DD_OK)
 		rc = seg_writer_commit_ref(w, ref);
-	dd_buf_release(&part);
 	seg_writer_free(w);
 	return rc;
 }
