@@ -499,9 +499,8 @@ int ddp_chunk_params(const ddp_conn *c, seg_chunk_params *out)
 		*out = cp;
 		return 1;
 	}
-	out->avg = 8192; /* seg.h defaults: avg 8 KiB, min avg/4, max avg*8 */
-	out->min = out->avg / 4;
-	out->max = out->avg * 8;
+	*out = (seg_chunk_params){0, 0, 0};
+	seg_chunk_params_default(out);
 	return 0;
 }
 

@@ -63,6 +63,16 @@ int seg_chunk_params_check(const seg_chunk_params *p)
 	return DD_OK;
 }
 
+void seg_chunk_params_default(seg_chunk_params *p)
+{
+	if (!p->avg)
+		p->avg = SEG_CHUNK_AVG_DEFAULT;
+	if (!p->min)
+		p->min = p->avg / 4;
+	if (!p->max)
+		p->max = p->avg * 8;
+}
+
 seg_chunker *seg_chunker_new(const seg_chunk_params *p)
 {
 	seg_chunker *c;

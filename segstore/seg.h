@@ -59,6 +59,7 @@ typedef struct seg_chunker seg_chunker;
 /* ================================================================ store */
 
 /* Chunking parameters, fixed per data dir when it is created. */
+#define SEG_CHUNK_AVG_DEFAULT 8192
 typedef struct seg_chunk_params {
 	uint32_t min; /* smallest chunk (except the last of a stream) */
 	uint32_t avg; /* target average, a power of two */
@@ -145,6 +146,8 @@ void seg_chunker_reset(seg_chunker *c);
 size_t seg_chunker_scan(seg_chunker *c, const void *buf, size_t len, int *cut);
 /* Validates params: avg a power of two in [256, 4 MiB], 64<=min<=avg<max<=64 MiB. */
 int seg_chunk_params_check(const seg_chunk_params *p) DD_WUR;
+/* Completes p: avg 0 = SEG_CHUNK_AVG_DEFAULT, min 0 = avg/4, max 0 = avg*8. */
+void seg_chunk_params_default(seg_chunk_params *p);
 /* SHA-256 of data (the fingerprint). */
 void seg_fingerprint(const void *data, size_t len, uint8_t out[SEG_FP_LEN]);
 

@@ -24,7 +24,7 @@ struct seg_commit_req {
 void seg_opts_init(seg_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->chunk_avg = 8192;
+	o->chunk_avg = SEG_CHUNK_AVG_DEFAULT;
 	o->container_size = 32u << 20;
 	o->region_size = 512u << 10;
 	o->zstd_level = 1;
@@ -37,12 +37,14 @@ static void opts_fill(seg_opts *o, const seg_opts *in)
 
 	seg_opts_init(&d);
 	*o = in ? *in : d;
-	if (!o->chunk_avg)
-		o->chunk_avg = d.chunk_avg;
-	if (!o->chunk_min)
-		o->chunk_min = o->chunk_avg / 4;
-	if (!o->chunk_max)
-		o->chunk_max = o->chunk_avg * 8;
+	{
+		seg_chunk_params cp = {o->chunk_min, o->chunk_avg, o->chunk_max};
+
+		seg_chunk_params_default(&cp);
+		o->chunk_min = cp.min;
+		o->chunk_avg = cp.avg;
+		o->chunk_max = cp.max;
+	}
 	if (!o->container_size)
 		o->container_size = d.container_size;
 	if (!o->region_size)
