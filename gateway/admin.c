@@ -360,7 +360,7 @@ static void verify_work(void *arg)
 {
 	struct areq *q = arg;
 
-	q->verify_rc = seg_verify(admin_store, q->deep, &q->rep, verify_problem, q);
+	q->verify_rc = seg_verify(admin_store, q->deep, NULL, &q->rep, verify_problem, q);
 }
 
 static void verify_done(void *arg, int rc)
