@@ -489,7 +489,9 @@ static void verify_start(struct areq *q)
 		q->refs--;
 		atomic_store(&verify_running, 0);
 		api_fail(q, 503, "ServiceUnavailable", "cannot start verify");
+		return;
 	}
+	dd_log(DD_LOG_INFO, "admin: verify%s started", q->deep ? " (deep)" : "");
 }
 
 /*
