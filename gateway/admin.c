@@ -5,6 +5,12 @@
  * AWS SigV4 (service "s3", any region, verified by s3api's
  * s3_auth_check against the store's users) by a user of role admin.
  * Routes and operations: admin_api.c; docs/OPERATIONS.md.
+ *
+ * Threads: the loop thread only parses, copies the request head and sends
+ * answers. Authentication and the operation run in a worker-pool job
+ * (catalog commits wait for fsync); a verify runs on the daemon's long lane
+ * (gw_work_submit_long), one at a time, and stops early when the daemon
+ * shuts down (503).
  */
 #include "gateway/gw_int.h"
 #include "gateway/admin.h"
@@ -179,33 +185,62 @@ void gw_admin_set_store(seg_store *st)
 
 #define VERIFY_MAX_PROBLEMS 100
 
-/* Per-exchange state of an API request. Two owners while a verify job is
- * out: the exchange (until on_done) and the job (until its done). */
+/*
+ * Per-exchange state of an API request. No store work runs on the loop
+ * thread: authentication and the operation (catalog commits wait for
+ * fsync) run in a pool job, a verify in a long-lane job. Two owners while
+ * a job is out: the exchange (until on_done) and the job (until its
+ * done(), on the loop thread). While a job is out, the loop thread touches
+ * only refs, ex, responded and body; the job owns the rest.
+ */
 struct areq {
 	int refs;
 	gw_http_ex *ex;  /* NULL once on_done ran */
 	uint64_t body;   /* body bytes received (and dropped) */
 	int responded;
-	int started;     /* api_process ran */
+	int started;     /* the API job was submitted */
 	int text;        /* Accept: text/plain */
+	/* the request head, copied: the exchange may end while a job runs */
+	const char *method;  /* static string */
+	char *head;          /* holds url, host, header names and values */
+	dd_str url, host;
+	s3_header *hdrs;
+	size_t nheaders;
+	char peer[64];
+	/* results of the API job */
+	int status;      /* HTTP status of out */
+	dd_buf out;      /* the answer (user create: holds the new secret) */
+	int run_verify;  /* an authenticated verify request: start it */
 	int deep;        /* verify */
+	const atomic_int *cancel; /* the daemon's, for seg_verify */
 	int verify_rc;
 	seg_verify_report rep;
-	dd_buf problems; /* "what\trc\n" lines, first VERIFY_MAX_PROBLEMS */
+	dd_buf problems; /* NUL-separated lines, first VERIFY_MAX_PROBLEMS */
 	unsigned nproblems;
 };
+
+/* Wipes and frees the answer buffer (it may hold a new user's secret). */
+static void out_release(struct areq *q)
+{
+	if (q->out.data)
+		OPENSSL_cleanse(q->out.data, q->out.cap);
+	dd_buf_release(&q->out);
+}
 
 static void areq_unref(struct areq *q)
 {
 	if (q && --q->refs == 0) {
+		out_release(q);
 		dd_buf_release(&q->problems);
+		free(q->hdrs);
+		free(q->head);
 		free(q);
 	}
 }
 
 /*
  * Sends the document in b with status and, when extra is non-NULL, one more
- * header (name, value).
+ * header (name, value). Loop thread only.
  */
 static void api_send(struct areq *q, int status, dd_buf *b,
 		     const gw_http_header *extra)
@@ -225,7 +260,7 @@ static void api_send(struct areq *q, int status, dd_buf *b,
 		dd_log(DD_LOG_WARN, "admin: cannot send response");
 }
 
-/* Answers an error document at once. */
+/* Answers an error document at once (loop thread). */
 static void api_fail(struct areq *q, int status, const char *code,
 		     const char *msg)
 {
@@ -240,6 +275,21 @@ static void api_fail(struct areq *q, int status, const char *code,
 	dd_buf_release(&b);
 }
 
+/* In the API job: makes an error document the answer (sent by done). */
+static void job_fail(struct areq *q, int status, const char *code,
+		     const char *msg)
+{
+	gw_aout o;
+
+	dd_buf_reset(&q->out);
+	gw_aout_init(&o, &q->out, q->text);
+	gw_admin_error(&o, status, code, msg);
+	/* Too large cannot happen for an error; on ENOMEM the body is empty. */
+	if (gw_aout_end(&o) != DD_OK)
+		dd_buf_reset(&q->out);
+	q->status = status;
+}
+
 /* s3_secret_fn over the store's users; keeps the user found in ctx. */
 static int lookup_secret(void *ctx, dd_str ak, char *secret, size_t cap)
 {
@@ -247,36 +297,24 @@ static int lookup_secret(void *ctx, dd_str ak, char *secret, size_t cap)
 }
 
 /*
- * Verifies the request's SigV4 signature (service "s3", any region) with
- * s3api and requires an admin-role user. Fills *t (arena) and *caller.
- * Returns 0, or the HTTP status of the error already sent.
+ * In the API job: verifies the request's SigV4 signature (service "s3",
+ * any region) with s3api and requires an admin-role user. Fills *t (in
+ * arena) and *caller. Returns 0, or the HTTP status of the error answer
+ * set with job_fail.
  */
-static int authenticate(struct areq *q, s3_target *t, gw_admin_caller *caller)
+static int authenticate(struct areq *q, dd_arena *arena, s3_target *t,
+			gw_admin_caller *caller)
 {
-	gw_http_ex *ex = q->ex;
-	const gw_http_req *r = gw_http_ex_req(ex);
-	dd_arena *arena = gw_http_ex_arena(ex);
-	s3_header *hdrs = NULL;
-	s3_request req;
+	s3_request req = {dd_str_c(q->method), q->url, q->hdrs, q->nheaders};
 	s3_auth auth;
 	seg_user u;
 	int e, status = 0;
 
-	if (!arena || (r->nheaders &&
-		       !(hdrs = dd_arena_alloc(arena, r->nheaders * sizeof(*hdrs))))) {
-		api_fail(q, 503, "ServiceUnavailable", "out of memory");
-		return 503;
-	}
-	for (size_t i = 0; i < r->nheaders; i++) {
-		hdrs[i].name = r->headers[i].name;
-		hdrs[i].value = r->headers[i].value;
-	}
-	req = (s3_request){dd_str_c(r->method), r->url, hdrs, r->nheaders};
 	memset(&u, 0, sizeof(u));
 	memset(&auth, 0, sizeof(auth));
-	e = s3_target_parse(arena, r->url, r->host, DD_STR_LIT(""), t);
+	e = s3_target_parse(arena, q->url, q->host, DD_STR_LIT(""), t);
 	if (e != S3_OK) {
-		api_fail(q, 400, "InvalidURI", s3_err_info(e)->message);
+		job_fail(q, 400, "InvalidURI", s3_err_info(e)->message);
 		return 400;
 	}
 	e = s3_auth_check(&req, t, lookup_secret, &u, (int64_t)time(NULL), &auth);
@@ -284,28 +322,28 @@ static int authenticate(struct areq *q, s3_target *t, gw_admin_caller *caller)
 	snprintf(caller->name, sizeof(caller->name), "%s", u.name);
 	if (e == S3_OK && auth.kind == S3_AUTH_ANON) {
 		status = 401;
-		api_fail(q, status, "MissingAuthentication",
+		job_fail(q, status, "MissingAuthentication",
 			 "the admin API needs an AWS SigV4 Authorization header");
 	} else if (e == S3E_INTERNAL_ERROR) {
 		status = 500;
-		api_fail(q, status, "InternalError", "cannot check the signature");
+		job_fail(q, status, "InternalError", "cannot check the signature");
 	} else if (e != S3_OK) {
 		const s3_errinfo *ei = s3_err_info(e);
 		dd_log(DD_LOG_WARN, "admin: %s request from %s refused: %s",
-		       r->method, gw_http_ex_peer(ex), ei->code);
+		       q->method, q->peer, ei->code);
 		status = 401;
-		api_fail(q, status, ei->code, ei->message);
+		job_fail(q, status, ei->code, ei->message);
 	} else if (u.role != SEG_ROLE_ADMIN) {
 		dd_log(DD_LOG_WARN, "admin: user %s (not admin) refused from %s",
-		       u.name, gw_http_ex_peer(ex));
+		       u.name, q->peer);
 		status = 403;
-		api_fail(q, status, "AccessDenied", "the admin API needs an admin user");
+		job_fail(q, status, "AccessDenied", "the admin API needs an admin user");
 	}
 	OPENSSL_cleanse(&u, sizeof(u));
 	return status;
 }
 
-/* Reads the query parameters; 0 or the error status already sent. */
+/* Reads the query parameters; 0 or the error status set with job_fail. */
 static int read_args(struct areq *q, const s3_target *t, gw_admin_args *a)
 {
 	const s3_param *p;
@@ -335,7 +373,7 @@ static int read_args(struct areq *q, const s3_target *t, gw_admin_args *a)
 	}
 	return 0;
 bad:
-	api_fail(q, 400, "InvalidArgument",
+	job_fail(q, 400, "InvalidArgument",
 		 "bad query parameter (soft, hard: bytes; role: user|admin; deep: 0|1)");
 	return 400;
 }
@@ -356,11 +394,41 @@ static int verify_problem(void *ctx, const char *what, int rc)
 	return 0;
 }
 
+/* On the long lane: the whole walk; stops early when the daemon stops. */
 static void verify_work(void *arg)
 {
 	struct areq *q = arg;
 
-	q->verify_rc = seg_verify(admin_store, q->deep, &q->rep, verify_problem, q);
+	q->verify_rc = seg_verify(admin_store, q->deep, q->cancel, &q->rep,
+				  verify_problem, q);
+}
+
+/* Writes the verify report (verify_rc DD_OK) to o; returns the status. */
+static int verify_report(struct areq *q, gw_aout *o, gw_http_header *verdict)
+{
+	int clean = q->rep.bad_regions == 0 && q->rep.bad_objects == 0;
+
+	if (clean)
+		verdict->value = DD_STR_LIT("ok");
+	gw_aout_bool(o, "ok", clean);
+	gw_aout_bool(o, "deep", q->deep);
+	gw_aout_u64(o, "containers", q->rep.containers);
+	gw_aout_u64(o, "regions", q->rep.regions);
+	gw_aout_u64(o, "chunks", q->rep.chunks);
+	gw_aout_u64(o, "bad_regions", q->rep.bad_regions);
+	gw_aout_u64(o, "objects", q->rep.objects);
+	gw_aout_u64(o, "bad_objects", q->rep.bad_objects);
+	gw_aout_list_begin(o, "problems");
+	for (size_t off = 0; off < q->problems.len;
+	     off += strlen(q->problems.data + off) + 1)
+		gw_aout_list_str(o, q->problems.data + off);
+	gw_aout_list_end(o);
+	dd_log(clean ? DD_LOG_INFO : DD_LOG_ERROR,
+	       "admin: verify%s: %llu objects, %llu bad objects, %llu bad regions",
+	       q->deep ? " (deep)" : "", (unsigned long long)q->rep.objects,
+	       (unsigned long long)q->rep.bad_objects,
+	       (unsigned long long)q->rep.bad_regions);
+	return 200;
 }
 
 static void verify_done(void *arg, int rc)
@@ -368,119 +436,183 @@ static void verify_done(void *arg, int rc)
 	struct areq *q = arg;
 	dd_buf b;
 	gw_aout o;
-	int status = 200;
+	int status;
 	/* For scripts (dedupctl's exit code) without parsing the body. */
 	gw_http_header verdict = {DD_STR_LIT("X-Dedupd-Verify"), DD_STR_LIT("problems")};
 
 	atomic_store(&verify_running, 0);
 	if (rc != DD_OK) {
-		/* Daemon stopping: we may be on the stopping thread after the
-		 * loops ended, so the exchange must not be touched. */
+		/* Daemon stopping before the job ran: we may be on the stopping
+		 * thread after the loops ended, so the exchange must not be
+		 * touched. */
 		areq_unref(q);
 		return;
 	}
 	dd_buf_init(&b, 1024 * 1024);
 	gw_aout_init(&o, &b, q->text);
-	if (q->verify_rc != DD_OK) {
+	if (q->verify_rc == DD_ESHUTDOWN) {
+		dd_log(DD_LOG_INFO, "admin: verify cancelled (shutting down) after "
+		       "%llu containers, %llu objects",
+		       (unsigned long long)q->rep.containers,
+		       (unsigned long long)q->rep.objects);
+		status = gw_admin_error(&o, 503, "ServiceUnavailable",
+					"verify cancelled: dedupd is shutting down");
+	} else if (q->verify_rc != DD_OK) {
 		status = gw_admin_error(&o, 500, "VerifyFailed",
 					dd_strerror(q->verify_rc));
 	} else {
-		int clean = q->rep.bad_regions == 0 && q->rep.bad_objects == 0;
-		if (clean)
-			verdict.value = DD_STR_LIT("ok");
-		gw_aout_bool(&o, "ok", clean);
-		gw_aout_bool(&o, "deep", q->deep);
-		gw_aout_u64(&o, "containers", q->rep.containers);
-		gw_aout_u64(&o, "regions", q->rep.regions);
-		gw_aout_u64(&o, "chunks", q->rep.chunks);
-		gw_aout_u64(&o, "bad_regions", q->rep.bad_regions);
-		gw_aout_u64(&o, "objects", q->rep.objects);
-		gw_aout_u64(&o, "bad_objects", q->rep.bad_objects);
-		gw_aout_list_begin(&o, "problems");
-		for (size_t off = 0; off < q->problems.len;
-		     off += strlen(q->problems.data + off) + 1)
-			gw_aout_list_str(&o, q->problems.data + off);
-		gw_aout_list_end(&o);
-		dd_log(clean ? DD_LOG_INFO : DD_LOG_ERROR,
-		       "admin: verify%s: %llu objects, %llu bad objects, %llu bad regions",
-		       q->deep ? " (deep)" : "", (unsigned long long)q->rep.objects,
-		       (unsigned long long)q->rep.bad_objects,
-		       (unsigned long long)q->rep.bad_regions);
+		status = verify_report(q, &o, &verdict);
 	}
 	if (gw_aout_end(&o) == DD_OK)
-		api_send(q, status, &b, &verdict);
+		api_send(q, status, &b, status == 200 ? &verdict : NULL);
 	else if (q->ex && !q->responded)
 		api_fail(q, 500, "InternalError", "report too large");
 	dd_buf_release(&b);
 	areq_unref(q);
 }
 
-/* Starts verify on a worker; the answer goes out from verify_done. */
-static void verify_start(struct areq *q, int deep)
+/* Starts verify on the long lane (loop thread); the answer goes out from
+ * verify_done. One verify at a time: 409 while one runs. */
+static void verify_start(struct areq *q)
 {
+	gw_loop *loop = gw_http_ex_loop(q->ex);
 	int expect = 0;
 
 	if (!atomic_compare_exchange_strong(&verify_running, &expect, 1)) {
 		api_fail(q, 409, "Busy", "a verify is already running");
 		return;
 	}
-	q->deep = deep;
+	q->cancel = gw_work_cancel_flag(loop);
 	dd_buf_init(&q->problems, 256 * 1024);
 	q->refs++;
-	if (gw_work_submit(gw_http_ex_loop(q->ex), verify_work, q, verify_done) != DD_OK) {
+	if (gw_work_submit_long(loop, verify_work, q, verify_done) != DD_OK) {
 		q->refs--;
 		atomic_store(&verify_running, 0);
 		api_fail(q, 503, "ServiceUnavailable", "cannot start verify");
+		return;
 	}
+	dd_log(DD_LOG_INFO, "admin: verify%s started", q->deep ? " (deep)" : "");
 }
 
-/* Authenticates, routes and runs the request (body fully received). */
-static void api_process(struct areq *q)
+/*
+ * The API job (pool worker): authenticates, routes and runs the request
+ * from the copied head, leaving the answer in q->out / q->status, or
+ * q->run_verify set for a verify request.
+ */
+static void api_job(void *arg)
 {
-	const gw_http_req *r = gw_http_ex_req(q->ex);
+	struct areq *q = arg;
+	dd_arena *arena = dd_arena_new(GW_HTTP_ARENA_MAX);
 	gw_admin_caller caller;
 	gw_admin_route rt;
 	gw_admin_args args;
 	s3_target t;
-	dd_buf b;
 	gw_aout o;
-	int rc, status;
+	int rc;
 
+	if (!arena) {
+		job_fail(q, 503, "ServiceUnavailable", "out of memory");
+		return;
+	}
+	if (authenticate(q, arena, &t, &caller) != 0)
+		goto out;
+	rc = gw_admin_route_parse(q->method, t.path, &rt);
+	if (rc != DD_OK) {
+		if (rc == DD_ENOENT)
+			job_fail(q, 404, "NoSuchEndpoint", "no such admin endpoint");
+		else if (rc == DD_ENOTSUP)
+			job_fail(q, 405, "MethodNotAllowed",
+				 "method not allowed on this endpoint");
+		else
+			job_fail(q, 400, "InvalidName",
+				 "names are 1-63 characters from [A-Za-z0-9._-]");
+		goto out;
+	}
+	if (read_args(q, &t, &args) != 0)
+		goto out;
+	dd_log(DD_LOG_DEBUG, "admin: %s by %s", gw_admin_op_name(rt.op), caller.name);
+	if (rt.op == GW_ADM_VERIFY) {
+		q->run_verify = 1;
+		q->deep = args.deep;
+		goto out;
+	}
+	gw_aout_init(&o, &q->out, q->text);
+	q->status = gw_admin_run(admin_store, &rt, &args, &caller, &o);
+	if (gw_aout_end(&o) != DD_OK)
+		job_fail(q, 500, "InternalError", "response too large");
+out:
+	dd_arena_free(arena);
+}
+
+/* On the loop thread: sends the job's answer, or starts the verify. */
+static void api_job_done(void *arg, int rc)
+{
+	struct areq *q = arg;
+
+	/* rc != DD_OK: the daemon stopped before the job ran; we may be on
+	 * the stopping thread, so the exchange is not touched. */
+	if (rc == DD_OK && q->ex) {
+		if (q->run_verify)
+			verify_start(q);
+		else
+			api_send(q, q->status, &q->out, NULL);
+	}
+	out_release(q);
+	areq_unref(q);
+}
+
+/*
+ * Copies the request head (URL, Host, headers) into q->head: the job may
+ * still run after the connection and its memory are gone. dd_rc.
+ */
+static int copy_head(struct areq *q, const gw_http_req *r)
+{
+	size_t need = r->url.len + r->host.len, off = 0;
+
+	for (size_t i = 0; i < r->nheaders; i++)
+		need += r->headers[i].name.len + r->headers[i].value.len;
+	if (!(q->head = malloc(need ? need : 1)))
+		return DD_ENOMEM;
+	if (r->nheaders && !(q->hdrs = calloc(r->nheaders, sizeof(*q->hdrs))))
+		return DD_ENOMEM;
+#define AQ_COPY(dst, src)                                                   \
+	do {                                                                \
+		if ((src).len)                                              \
+			memcpy(q->head + off, (src).p, (src).len);          \
+		(dst).p = q->head + off;                                    \
+		(dst).len = (src).len;                                      \
+		off += (src).len;                                           \
+	} while (0)
+	AQ_COPY(q->url, r->url);
+	AQ_COPY(q->host, r->host);
+	for (size_t i = 0; i < r->nheaders; i++) {
+		AQ_COPY(q->hdrs[i].name, r->headers[i].name);
+		AQ_COPY(q->hdrs[i].value, r->headers[i].value);
+	}
+#undef AQ_COPY
+	q->nheaders = r->nheaders;
+	q->method = r->method;
+	return DD_OK;
+}
+
+/* Hands the request (body fully received) to a pool job (loop thread). */
+static void api_start(struct areq *q)
+{
 	if (!admin_store) {
 		api_fail(q, 503, "ServiceUnavailable", "the store is not open");
 		return;
 	}
-	if (authenticate(q, &t, &caller) != 0)
-		return;
-	rc = gw_admin_route_parse(r->method, t.path, &rt);
-	if (rc != DD_OK) {
-		if (rc == DD_ENOENT)
-			api_fail(q, 404, "NoSuchEndpoint", "no such admin endpoint");
-		else if (rc == DD_ENOTSUP)
-			api_fail(q, 405, "MethodNotAllowed",
-				 "method not allowed on this endpoint");
-		else
-			api_fail(q, 400, "InvalidName",
-				 "names are 1-63 characters from [A-Za-z0-9._-]");
+	if (copy_head(q, gw_http_ex_req(q->ex)) != DD_OK) {
+		api_fail(q, 503, "ServiceUnavailable", "out of memory");
 		return;
 	}
-	if (read_args(q, &t, &args) != 0)
-		return;
-	dd_log(DD_LOG_DEBUG, "admin: %s by %s", gw_admin_op_name(rt.op), caller.name);
-	if (rt.op == GW_ADM_VERIFY) {
-		verify_start(q, args.deep);
-		return;
+	snprintf(q->peer, sizeof(q->peer), "%s", gw_http_ex_peer(q->ex));
+	dd_buf_init(&q->out, 16 * 1024 * 1024);
+	q->refs++;
+	if (gw_work_submit(gw_http_ex_loop(q->ex), api_job, q, api_job_done) != DD_OK) {
+		q->refs--;
+		api_fail(q, 503, "ServiceUnavailable", "cannot run the request");
 	}
-	dd_buf_init(&b, 16 * 1024 * 1024);
-	gw_aout_init(&o, &b, q->text);
-	status = gw_admin_run(admin_store, &rt, &args, &caller, &o);
-	if (gw_aout_end(&o) == DD_OK)
-		api_send(q, status, &b, NULL);
-	else
-		api_fail(q, 500, "InternalError", "response too large");
-	if (b.data)
-		OPENSSL_cleanse(b.data, b.len);
-	dd_buf_release(&b);
 }
 
 static void admin_request(gw_http_ex *ex, void *ctx)
@@ -535,7 +667,7 @@ static void admin_body_end(gw_http_ex *ex, void *ctx)
 	(void)ctx;
 	if (q && !q->responded && !q->started) {
 		q->started = 1;
-		api_process(q);
+		api_start(q);
 	}
 }
 

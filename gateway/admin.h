@@ -4,8 +4,8 @@
  *
  *   admin.c      the listener's HTTP handler: /health and /metrics
  *                (unauthenticated), SigV4 authentication of an admin-role
- *                user for everything under /v1/, body cap, verify on the
- *                worker pool
+ *                user for everything under /v1/, body cap; store work
+ *                on the worker pool, verify on the long lane
  *   admin_api.c  the /v1/ routes (pure parser) and the store operations
  *   admin_out.c  one emitter writing either JSON or plain text
  */

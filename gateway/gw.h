@@ -6,14 +6,16 @@
  *
  * Threads: one main thread (signals, accepting connections) and N I/O
  * loops (libevent bases, one thread each) that own the connections handed
- * to them; CPU work goes to a worker pool (gw_work_submit). Everything a
- * connection owns is touched only on its loop's thread.
+ * to them; CPU work goes to a worker pool (gw_work_submit), admin jobs that
+ * run for minutes to the one-thread long lane (gw_work_submit_long).
+ * Everything a connection owns is touched only on its loop's thread.
  */
 #ifndef DD_GATEWAY_GW_H
 #define DD_GATEWAY_GW_H
 
 #include "common/dd.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct bufferevent;
@@ -225,6 +227,25 @@ int gw_loop_post(gw_loop *loop, void (*fn)(void *arg), void *arg) DD_WUR;
  */
 int gw_work_submit(gw_loop *loop, void (*fn)(void *arg), void *arg,
 		   void (*done)(void *arg, int rc)) DD_WUR;
+
+/*
+ * As gw_work_submit, but fn runs on the long lane: one thread with its own
+ * queue (jobs run one after another, in submit order), for work that can
+ * take minutes (a deep verify) and must not hold a pool worker that S3 and
+ * DDP requests wait for. fn should poll gw_work_cancel_flag() and return
+ * early once it is set: shutdown joins the lane after the connections'
+ * grace time. Same done() contract and return values as gw_work_submit.
+ */
+int gw_work_submit_long(gw_loop *loop, void (*fn)(void *arg), void *arg,
+			void (*done)(void *arg, int rc)) DD_WUR;
+
+/*
+ * The daemon's cancel flag: 0 while it runs, nonzero from the moment
+ * shutdown begins (SIGTERM, gw_daemon_stop), before connections drain, so
+ * a long job stopping then can still answer its client. Read it from any
+ * thread; valid until gw_daemon_free.
+ */
+const atomic_int *gw_work_cancel_flag(gw_loop *loop);
 
 /* --------------------------------------------------- protocol hook (DDP) */
 

@@ -1,6 +1,8 @@
 /*
  * gateway/server.c - the daemon: I/O loops (one libevent base and thread
- * each), the worker pool, listeners (plain or TLS), connection tracking,
+ * each), the worker pool, the long lane (one thread for admin jobs that run
+ * for minutes, such as verify, so they never hold a pool worker that S3 and
+ * DDP requests need), listeners (plain or TLS), connection tracking,
  * signals and graceful shutdown.
  *
  * The main thread accepts on every listener and hands each socket to an
@@ -87,6 +89,14 @@ struct job {
 	int rc;
 };
 
+/* A job queue and the threads serving it (the pool, or the long lane);
+ * guarded by the daemon's wmu. */
+struct jqueue {
+	gw_daemon *d;
+	pthread_cond_t cv;
+	struct job *head, **tail;
+};
+
 struct gw_daemon {
 	gw_config cfg;
 	struct event_base *main_base;
@@ -101,13 +111,16 @@ struct gw_daemon {
 	atomic_int stopping;
 	int ran, shut_done;
 	gw_metric *open_conns, *rejected;
-	/* worker pool */
+	/* worker pool and long lane (both queues under wmu) */
 	pthread_t *workers;
 	unsigned nworkers;
+	pthread_t lane_thread;
+	int lane_started;
 	pthread_mutex_t wmu;
-	pthread_cond_t wcv;
-	struct job *jhead, **jtail;
+	struct jqueue pool, lane;
 	int wstop;
+	/* set when shutdown begins: long jobs poll it (gw_work_cancel_flag) */
+	atomic_int cancel;
 };
 
 static int64_t start_mono;
@@ -217,23 +230,25 @@ static void job_done_task(void *arg)
 	free(j);
 }
 
+/* A pool worker or the long lane: runs the jobs of one queue (arg). */
 static void *worker_main(void *arg)
 {
-	gw_daemon *d = arg;
+	struct jqueue *q = arg;
+	gw_daemon *d = q->d;
 
 	for (;;) {
 		struct job *j;
 		pthread_mutex_lock(&d->wmu);
-		while (!d->jhead && !d->wstop)
-			pthread_cond_wait(&d->wcv, &d->wmu);
+		while (!q->head && !d->wstop)
+			pthread_cond_wait(&q->cv, &d->wmu);
 		if (d->wstop) {
 			pthread_mutex_unlock(&d->wmu);
 			return NULL;
 		}
-		j = d->jhead;
-		d->jhead = j->next;
-		if (!d->jhead)
-			d->jtail = &d->jhead;
+		j = q->head;
+		q->head = j->next;
+		if (!q->head)
+			q->tail = &q->head;
 		pthread_mutex_unlock(&d->wmu);
 		j->fn(j->arg);
 		j->rc = DD_OK;
@@ -245,8 +260,9 @@ static void *worker_main(void *arg)
 	}
 }
 
-int gw_work_submit(gw_loop *loop, void (*fn)(void *arg), void *arg,
-		   void (*done)(void *arg, int rc))
+/* Queues a job on q; the contract of gw_work_submit. */
+static int submit(gw_loop *loop, struct jqueue *q, void (*fn)(void *arg),
+		  void *arg, void (*done)(void *arg, int rc))
 {
 	gw_daemon *d = loop->d;
 	struct job *j;
@@ -270,33 +286,62 @@ int gw_work_submit(gw_loop *loop, void (*fn)(void *arg), void *arg,
 		free(j);
 		return DD_ESHUTDOWN;
 	}
-	*d->jtail = j;
-	d->jtail = &j->next;
-	pthread_cond_signal(&d->wcv);
+	*q->tail = j;
+	q->tail = &j->next;
+	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&d->wmu);
 	return DD_OK;
 }
 
-/* Stops the workers; jobs that never ran get done(arg, DD_ESHUTDOWN). */
-static void workers_stop(gw_daemon *d)
+int gw_work_submit(gw_loop *loop, void (*fn)(void *arg), void *arg,
+		   void (*done)(void *arg, int rc))
+{
+	return submit(loop, &loop->d->pool, fn, arg, done);
+}
+
+int gw_work_submit_long(gw_loop *loop, void (*fn)(void *arg), void *arg,
+			void (*done)(void *arg, int rc))
+{
+	return submit(loop, &loop->d->lane, fn, arg, done);
+}
+
+const atomic_int *gw_work_cancel_flag(gw_loop *loop)
+{
+	return &loop->d->cancel;
+}
+
+/* Jobs of q that never ran get done(arg, DD_ESHUTDOWN). */
+static void queue_fail(struct jqueue *q)
 {
 	struct job *j, *next;
 
-	pthread_mutex_lock(&d->wmu);
-	d->wstop = 1;
-	pthread_cond_broadcast(&d->wcv);
-	pthread_mutex_unlock(&d->wmu);
-	for (unsigned i = 0; i < d->nworkers; i++)
-		pthread_join(d->workers[i], NULL);
-	d->nworkers = 0;
-	for (j = d->jhead; j; j = next) {
+	for (j = q->head; j; j = next) {
 		next = j->next;
 		j->rc = DD_ESHUTDOWN;
 		free(j->done_task); /* never posted */
 		job_done_task(j);
 	}
-	d->jhead = NULL;
-	d->jtail = &d->jhead;
+	q->head = NULL;
+	q->tail = &q->head;
+}
+
+/* Stops the workers and the long lane (a running job finishes first: long
+ * jobs saw d->cancel set when shutdown began). */
+static void workers_stop(gw_daemon *d)
+{
+	pthread_mutex_lock(&d->wmu);
+	d->wstop = 1;
+	pthread_cond_broadcast(&d->pool.cv);
+	pthread_cond_broadcast(&d->lane.cv);
+	pthread_mutex_unlock(&d->wmu);
+	for (unsigned i = 0; i < d->nworkers; i++)
+		pthread_join(d->workers[i], NULL);
+	d->nworkers = 0;
+	if (d->lane_started)
+		pthread_join(d->lane_thread, NULL);
+	d->lane_started = 0;
+	queue_fail(&d->pool);
+	queue_fail(&d->lane);
 }
 
 /* ------------------------------------------------------ protocol conns */
@@ -616,10 +661,16 @@ static int start_threads(gw_daemon *d)
 			d->loops[i].started = 1;
 	}
 	for (unsigned i = 0; i < d->nworkers && rc == DD_OK; i++)
-		if (pthread_create(&d->workers[i], NULL, worker_main, d) != 0) {
+		if (pthread_create(&d->workers[i], NULL, worker_main, &d->pool) != 0) {
 			d->nworkers = i;
 			rc = DD_ENOMEM;
 		}
+	if (rc == DD_OK) {
+		if (pthread_create(&d->lane_thread, NULL, worker_main, &d->lane) != 0)
+			rc = DD_ENOMEM;
+		else
+			d->lane_started = 1;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
@@ -646,8 +697,11 @@ static int init_loops(gw_daemon *d)
 	if (!d->workers)
 		return DD_ENOMEM;
 	pthread_mutex_init(&d->wmu, NULL);
-	pthread_cond_init(&d->wcv, NULL);
-	d->jtail = &d->jhead;
+	pthread_cond_init(&d->pool.cv, NULL);
+	pthread_cond_init(&d->lane.cv, NULL);
+	d->pool.d = d->lane.d = d;
+	d->pool.tail = &d->pool.head;
+	d->lane.tail = &d->lane.head;
 	return DD_OK;
 }
 
@@ -821,6 +875,9 @@ static void shutdown_all(gw_daemon *d)
 		return;
 	d->shut_done = 1;
 	atomic_store(&d->stopping, 1);
+	/* Long jobs (verify) stop now and answer while connections drain,
+	 * rather than holding the exit until they end. */
+	atomic_store(&d->cancel, 1);
 	for (int k = 0; k < GW_LISTENER_COUNT; k++)
 		if (d->lst[k].ev) {
 			evconnlistener_free(d->lst[k].ev); /* closes the fd */
@@ -913,9 +970,10 @@ void gw_daemon_free(gw_daemon *d)
 	}
 	free(d->loops);
 	free(d->workers);
-	if (d->jtail) {
+	if (d->pool.tail) {
 		pthread_mutex_destroy(&d->wmu);
-		pthread_cond_destroy(&d->wcv);
+		pthread_cond_destroy(&d->pool.cv);
+		pthread_cond_destroy(&d->lane.cv);
 	}
 	if (d->main_base)
 		event_base_free(d->main_base);

@@ -35,6 +35,7 @@
 #ifndef DD_SEGSTORE_SEG_H
 #define DD_SEGSTORE_SEG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -571,8 +572,13 @@ typedef int (*seg_verify_cb)(void *ctx, const char *what, int rc);
  * Reports, never repairs. Returns DD_OK when the walk completed (problems
  * are in *out and were passed to cb), else the error that stopped it.
  * cb may be NULL.
+ *
+ * cancel (may be NULL) is polled between regions and between 1 MiB reads
+ * of an object: once another thread sets it nonzero, the walk stops soon
+ * and seg_verify returns DD_ESHUTDOWN with *out counting what was checked
+ * so far (a cancelled walk reports no problem of its own).
  */
-int seg_verify(seg_store *s, int deep, seg_verify_report *out,
-	       seg_verify_cb cb, void *ctx) DD_WUR;
+int seg_verify(seg_store *s, int deep, const atomic_int *cancel,
+	       seg_verify_report *out, seg_verify_cb cb, void *ctx) DD_WUR;
 
 #endif /* DD_SEGSTORE_SEG_H */

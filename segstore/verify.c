@@ -1,7 +1,10 @@
 /*
  * segstore/verify.c - `verify` (DESIGN.md section 4): read every container
- * region and every object and report what fails. Never repairs.
+ * region and every object and report what fails. Never repairs. A deep
+ * verify of a big store runs for minutes, so the walk polls a cancel flag
+ * between regions and between 1 MiB reads (dedupd sets it on shutdown).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +17,8 @@
 typedef struct vctx {
 	seg_store *s;
 	int deep;
+	const atomic_int *cancel; /* may be NULL */
+	int cancelled;            /* sticky: *cancel was seen set */
 	seg_verify_report *out;
 	seg_verify_cb cb;
 	void *ctx;
@@ -23,6 +28,14 @@ typedef struct vctx {
 static int report(vctx *v, const char *what, int rc)
 {
 	return v->cb ? v->cb(v->ctx, what, rc) : 0;
+}
+
+/* 1 once the caller asked to stop (and from then on). */
+static int is_cancelled(vctx *v)
+{
+	if (!v->cancelled && v->cancel && atomic_load(v->cancel))
+		v->cancelled = 1;
+	return v->cancelled;
 }
 
 static int by_region(const void *a, const void *b)
@@ -59,6 +72,10 @@ static int verify_container(vctx *v, uint64_t id, const seg_ctr_rec *rec)
 		uint8_t fp[SEG_FP_LEN];
 		const seg_rslot *cur = v->rc.cur;
 
+		if (is_cancelled(v)) {
+			stop = 1;
+			break;
+		}
 		if (i && l->region_off == list[i - 1].loc.region_off && !cur)
 			continue; /* this region already failed: reported */
 		if (!cur || cur->loc.ctr != l->ctr ||
@@ -165,6 +182,10 @@ static int verify_object(void *ctx, dd_str key, int is_prefix,
 	int rc;
 
 	(void)is_prefix;
+	if (is_cancelled(v)) {
+		ow->stop = 1;
+		goto out;
+	}
 	v->out->objects++;
 	if (!md || !buf) {
 		rc = DD_ENOMEM;
@@ -176,6 +197,11 @@ static int verify_object(void *ctx, dd_str key, int is_prefix,
 	while (off < seg_reader_stat(r)->size) {
 		size_t got;
 
+		if (is_cancelled(v)) {
+			/* not a problem of the object: the walk ends here */
+			ow->stop = 1;
+			goto out;
+		}
 		if ((rc = seg_reader_pread(r, buf, 1u << 20, off, &got)) !=
 		    DD_OK)
 			goto bad;
@@ -200,6 +226,7 @@ bad:
 		v->out->bad_objects++;
 		ow->stop = report(v, what, rc);
 	}
+out:
 	seg_reader_free(r);
 	EVP_MD_CTX_free(md);
 	free(buf);
@@ -213,20 +240,25 @@ static int verify_unit(void *ctx, const seg_unit_info *info)
 	seg_list_result res;
 	int rc;
 
+	if (is_cancelled(ow.v))
+		return VERIFY_STOP;
 	memset(&o, 0, sizeof(o));
 	o.limit = 1000;
 	do {
 		rc = seg_list(ow.v->s, info->name, &o, verify_object, &ow,
 			      &res);
-		if (rc != DD_OK || ow.stop)
-			return rc != DD_OK ? rc : VERIFY_STOP;
+		/* seg_list returns verify_object's nonzero "stop" as its rc */
+		if (ow.stop)
+			return VERIFY_STOP;
+		if (rc != DD_OK)
+			return rc;
 		o.start_after = (dd_str){res.next, res.next_len};
 	} while (res.truncated);
 	return 0;
 }
 
-int seg_verify(seg_store *s, int deep, seg_verify_report *out,
-	       seg_verify_cb cb, void *ctx)
+int seg_verify(seg_store *s, int deep, const atomic_int *cancel,
+	       seg_verify_report *out, seg_verify_cb cb, void *ctx)
 {
 	vctx v;
 	int rc;
@@ -234,17 +266,20 @@ int seg_verify(seg_store *s, int deep, seg_verify_report *out,
 	memset(&v, 0, sizeof(v));
 	v.s = s;
 	v.deep = deep;
+	v.cancel = cancel;
 	v.out = out;
 	v.cb = cb;
 	v.ctx = ctx;
 	memset(out, 0, sizeof(*out));
 	seg_rcache_init(&v.rc);
 	rc = verify_containers(&v);
-	if (rc == DD_OK) {
+	if (rc == DD_OK && !v.cancelled) {
 		rc = seg_unit_list(s, verify_unit, &v);
 		if (rc == VERIFY_STOP)
-			rc = DD_OK; /* stopped by cb */
+			rc = DD_OK; /* stopped by cb or by *cancel */
 	}
+	if (rc == DD_OK && v.cancelled)
+		rc = DD_ESHUTDOWN;
 	seg_rcache_release(&v.rc);
 	return rc;
 }

@@ -2,17 +2,21 @@
 against a real dedupd: authentication (none, wrong secret, non-admin), users
 whose new keys work over S3 and DDP only for the units granted to them,
 revoke, unit quotas enforced on S3 PUT, unit stats, user/unit deletion,
-verify, the body cap, and no secret in the daemon's log."""
+verify, the body cap, and no secret in the daemon's log. TestLongVerify:
+a deep verify runs on its own thread (S3 and admin requests are served
+while it runs, even with one pool worker) and SIGTERM cancels it."""
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.request
 
 from clients import SharedDedupdCase, s3_request, sigv4_headers, make_bucket, list_keys
-from harness import bin_path, run_tool
+from harness import Dedupd, bin_path, run_tool
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_AUTH, EXIT_CONN = 0, 1, 2, 3, 4
 
@@ -349,6 +353,89 @@ class TestAdmin(SharedDedupdCase):
         self.assertIn("user quiet created", log)  # the log does record the event
         for secret in (sk, sk[::-1], self.d.secret_key):
             self.assertNotIn(secret, log)
+
+
+MiB = 1024 * 1024
+
+
+class TestLongVerify(unittest.TestCase):
+    """One pool worker ([server] worker_threads = 1) and a store whose deep
+    verify reads many GiB: one random object and many CopyObject clones of
+    it (metadata only, so cheap to make; verify reads every clone end to
+    end). The verify must not take the one worker from S3 and admin
+    requests, and SIGTERM must stop it instead of waiting for it."""
+    config = "[server]\nworker_threads = 1\n"
+
+    def setUp(self):
+        self.d = Dedupd(config=self.config)
+        self.d.start()
+
+    def tearDown(self):
+        try:
+            if self.d.proc and self.d.proc.poll() is None:
+                self.d.stop()
+        finally:
+            self.d.cleanup()
+
+    def fill(self, copies, size=16 * MiB):
+        make_bucket(self.d, "lv-big")
+        self.assertEqual(s3_request(self.d, "PUT", "/lv-big/src", body=os.urandom(size)).status, 200)
+        for i in range(copies):
+            r = s3_request(self.d, "PUT", "/lv-big/c%05d" % i,
+                           headers={"x-amz-copy-source": "/lv-big/src"})
+            self.assertEqual(r.status, 200, r)
+
+    def start_verify(self):
+        """Starts `dedupctl verify --deep` and waits until dedupd runs it."""
+        cmd = [bin_path("dedupctl"), "--admin-url", self.d.admin_url,
+               "--access-key", self.d.access_key, "--secret-key", self.d.secret_key,
+               "--json", "verify", "--deep"]
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        self.d.wait_log(r"admin: verify \(deep\) started", timeout=30)
+        return p
+
+    def test_s3_and_admin_served_during_verify(self):
+        self.fill(150)
+        verify = self.start_verify()
+        # With the verify on the pool's only worker these would wait for it.
+        make_bucket(self.d, "lv-live")
+        for i in range(3):
+            data = os.urandom(300000 + i)
+            r = s3_request(self.d, "PUT", "/lv-live/o%d" % i, body=data)
+            self.assertEqual(r.status, 200, r)
+            r = s3_request(self.d, "GET", "/lv-live/o%d" % i)
+            self.assertEqual((r.status, r.body == data), (200, True), r)
+        self.assertEqual(list_keys(self.d, "lv-live"), ["o0", "o1", "o2"])
+        st, body = admin_request(self.d, "POST", "/v1/units/lv-unit")
+        self.assertEqual(st, 201, body)
+        st, body = admin_request(self.d, "GET", "/v1/units/lv-unit")
+        self.assertEqual(st, 200, body)
+        # ... all done while the first verify still runs: a second is Busy.
+        st, body = admin_request(self.d, "POST", "/v1/verify", query=[("deep", "1")])
+        self.assertEqual(st, 409, body)
+        self.assertEqual(body["error"], "Busy")
+        self.assertIsNone(verify.poll())
+        out, err = verify.communicate(timeout=600)
+        self.assertEqual(verify.returncode, EXIT_OK, err)
+        rep = json.loads(out)
+        self.assertTrue(rep["ok"])
+        self.assertGreaterEqual(rep["objects"], 151)
+
+    def test_sigterm_cancels_verify(self):
+        # Big enough that waiting for the whole verify would outlast the
+        # harness's stop timeout.
+        self.fill(600)
+        verify = self.start_verify()
+        # SIGTERM; fails unless dedupd exits 0 within the stop timeout.
+        self.assertEqual(self.d.stop(signal.SIGTERM), 0)
+        out, err = verify.communicate(timeout=60)
+        # The client got an answer (not a hang, not a reset): 503.
+        self.assertEqual(verify.returncode, EXIT_FAIL, err)
+        body = json.loads(out)
+        self.assertEqual(body["error"], "ServiceUnavailable", body)
+        self.assertIn("shutting down", body["message"])
+        self.assertIn("admin: verify cancelled (shutting down)", self.d.log())
 
 
 if __name__ == "__main__":

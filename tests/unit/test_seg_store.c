@@ -86,7 +86,7 @@ static void test_roundtrip_sizes(void **state)
 	{
 		seg_verify_report vr;
 
-		assert_int_equal(seg_verify(f->s, 1, &vr, NULL, NULL), DD_OK);
+		assert_int_equal(seg_verify(f->s, 1, NULL, &vr, NULL, NULL), DD_OK);
 		assert_int_equal(vr.bad_regions, 0);
 		assert_int_equal(vr.bad_objects, 0);
 		assert_int_equal(vr.objects, DD_ARRAY_LEN(sizes));
@@ -413,7 +413,7 @@ static void test_corruption_detected(void **state)
 		seg_verify_report vr;
 		int problems = 0;
 
-		assert_int_equal(seg_verify(f->s, 1, &vr, count_problem,
+		assert_int_equal(seg_verify(f->s, 1, NULL, &vr, count_problem,
 					    &problems), DD_OK);
 		/* one flipped byte per container, in its first region */
 		assert_int_equal(vr.bad_regions, (uint64_t)flipped);
@@ -615,7 +615,7 @@ static void test_sequential_read_decompresses_once(void **state)
 	assert_int_equal(tst_put(f->s, "u1", "seq", d, n, &st), DD_OK);
 	/* the store holds only this object: verify counts its regions
 	 * (data and recipe nodes) */
-	assert_int_equal(seg_verify(f->s, 0, &vr, NULL, NULL), DD_OK);
+	assert_int_equal(seg_verify(f->s, 0, NULL, &vr, NULL, NULL), DD_OK);
 	assert_int_equal(vr.bad_regions, 0);
 	assert_true(vr.regions >= (n >> 17)); /* 128 KiB regions */
 	for (size_t i = 0; i < DD_ARRAY_LEN(steps); i++) {
