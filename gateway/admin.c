@@ -14,6 +14,7 @@
  */
 #include "gateway/gw_int.h"
 #include "gateway/admin.h"
+#include "gateway/s3_glue.h"
 #include "s3api/s3.h"
 
 #include <dirent.h>
@@ -201,11 +202,7 @@ struct areq {
 	int started;     /* the API job was submitted */
 	int text;        /* Accept: text/plain */
 	/* the request head, copied: the exchange may end while a job runs */
-	const char *method;  /* static string */
-	char *head;          /* holds url, host, header names and values */
-	dd_str url, host;
-	s3_header *hdrs;
-	size_t nheaders;
+	gw_s3_head h;
 	char peer[64];
 	/* results of the API job */
 	int status;      /* HTTP status of out */
@@ -232,8 +229,7 @@ static void areq_unref(struct areq *q)
 	if (q && --q->refs == 0) {
 		out_release(q);
 		dd_buf_release(&q->problems);
-		free(q->hdrs);
-		free(q->head);
+		gw_s3_head_release(&q->h);
 		free(q);
 	}
 }
@@ -305,19 +301,19 @@ static int lookup_secret(void *ctx, dd_str ak, char *secret, size_t cap)
 static int authenticate(struct areq *q, dd_arena *arena, s3_target *t,
 			gw_admin_caller *caller)
 {
-	s3_request req = {dd_str_c(q->method), q->url, q->hdrs, q->nheaders};
+	const s3_request *req = &q->h.req;
 	s3_auth auth;
 	seg_user u;
 	int e, status = 0;
 
 	memset(&u, 0, sizeof(u));
 	memset(&auth, 0, sizeof(auth));
-	e = s3_target_parse(arena, q->url, q->host, DD_STR_LIT(""), t);
+	e = s3_target_parse(arena, q->h.req.target, q->h.host, DD_STR_LIT(""), t);
 	if (e != S3_OK) {
 		job_fail(q, 400, "InvalidURI", s3_err_info(e)->message);
 		return 400;
 	}
-	e = s3_auth_check(&req, t, lookup_secret, &u, (int64_t)time(NULL), &auth);
+	e = s3_auth_check(req, t, lookup_secret, &u, (int64_t)time(NULL), &auth);
 	s3_auth_clear(&auth);
 	snprintf(caller->name, sizeof(caller->name), "%s", u.name);
 	if (e == S3_OK && auth.kind == S3_AUTH_ANON) {
@@ -330,7 +326,7 @@ static int authenticate(struct areq *q, dd_arena *arena, s3_target *t,
 	} else if (e != S3_OK) {
 		const s3_errinfo *ei = s3_err_info(e);
 		dd_log(DD_LOG_WARN, "admin: %s request from %s refused: %s",
-		       q->method, q->peer, ei->code);
+		       q->h.req.method.p, q->peer, ei->code);
 		status = 401;
 		job_fail(q, status, ei->code, ei->message);
 	} else if (u.role != SEG_ROLE_ADMIN) {
@@ -516,7 +512,7 @@ static void api_job(void *arg)
 	}
 	if (authenticate(q, arena, &t, &caller) != 0)
 		goto out;
-	rc = gw_admin_route_parse(q->method, t.path, &rt);
+	rc = gw_admin_route_parse(q->h.req.method.p, t.path, &rt);
 	if (rc != DD_OK) {
 		if (rc == DD_ENOENT)
 			job_fail(q, 404, "NoSuchEndpoint", "no such admin endpoint");
@@ -561,40 +557,6 @@ static void api_job_done(void *arg, int rc)
 	areq_unref(q);
 }
 
-/*
- * Copies the request head (URL, Host, headers) into q->head: the job may
- * still run after the connection and its memory are gone. dd_rc.
- */
-static int copy_head(struct areq *q, const gw_http_req *r)
-{
-	size_t need = r->url.len + r->host.len, off = 0;
-
-	for (size_t i = 0; i < r->nheaders; i++)
-		need += r->headers[i].name.len + r->headers[i].value.len;
-	if (!(q->head = malloc(need ? need : 1)))
-		return DD_ENOMEM;
-	if (r->nheaders && !(q->hdrs = calloc(r->nheaders, sizeof(*q->hdrs))))
-		return DD_ENOMEM;
-#define AQ_COPY(dst, src)                                                   \
-	do {                                                                \
-		if ((src).len)                                              \
-			memcpy(q->head + off, (src).p, (src).len);          \
-		(dst).p = q->head + off;                                    \
-		(dst).len = (src).len;                                      \
-		off += (src).len;                                           \
-	} while (0)
-	AQ_COPY(q->url, r->url);
-	AQ_COPY(q->host, r->host);
-	for (size_t i = 0; i < r->nheaders; i++) {
-		AQ_COPY(q->hdrs[i].name, r->headers[i].name);
-		AQ_COPY(q->hdrs[i].value, r->headers[i].value);
-	}
-#undef AQ_COPY
-	q->nheaders = r->nheaders;
-	q->method = r->method;
-	return DD_OK;
-}
-
 /* Hands the request (body fully received) to a pool job (loop thread). */
 static void api_start(struct areq *q)
 {
@@ -602,7 +564,7 @@ static void api_start(struct areq *q)
 		api_fail(q, 503, "ServiceUnavailable", "the store is not open");
 		return;
 	}
-	if (copy_head(q, gw_http_ex_req(q->ex)) != DD_OK) {
+	if (gw_s3_head_copy(&q->h, gw_http_ex_req(q->ex)) != DD_OK) {
 		api_fail(q, 503, "ServiceUnavailable", "out of memory");
 		return;
 	}

@@ -54,10 +54,7 @@ struct gx {
 	s3_ex *x;
 	gw_http_ex *ex;     /* NULL once on_done ran */
 	int refs;           /* the exchange + a job in flight */
-	s3_request req;     /* all slices point into head (owned copy) */
-	s3_header *hdrs;
-	char *head;
-	dd_str host;
+	gw_s3_head h;       /* the request head, owned (gw_s3_head_copy) */
 	dd_buf fill;        /* body received, not yet handed to a job */
 	dd_buf job;         /* body being fed by the current job */
 	int state;          /* enum gx_state */
@@ -81,45 +78,48 @@ static void gx_unref(struct gx *g)
 	s3_ex_free(g->x);
 	dd_buf_release(&g->fill);
 	dd_buf_release(&g->job);
-	free(g->hdrs);
-	free(g->head);
+	gw_s3_head_release(&g->h);
 	free(g->rbuf);
 	free(g);
 }
 
-/*
- * Copies the request head (URL, Host, headers) into g->head: a job may
- * still run after the connection and its memory are gone. dd_rc.
- */
-static int copy_head(struct gx *g, const gw_http_req *r)
+int gw_s3_head_copy(gw_s3_head *h, const gw_http_req *r)
 {
 	size_t need = r->url.len + r->host.len, off = 0;
 
+	memset(h, 0, sizeof(*h));
 	for (size_t i = 0; i < r->nheaders; i++)
 		need += r->headers[i].name.len + r->headers[i].value.len;
-	if (!(g->head = malloc(need ? need : 1)))
+	if (!(h->mem = malloc(need ? need : 1)))
 		return DD_ENOMEM;
-	if (r->nheaders && !(g->hdrs = calloc(r->nheaders, sizeof(*g->hdrs))))
+	if (r->nheaders && !(h->hdrs = calloc(r->nheaders, sizeof(*h->hdrs))))
 		return DD_ENOMEM;
-#define GX_COPY(dst, src)                                                   \
+#define HEAD_COPY(dst, src)                                                 \
 	do {                                                                \
 		if ((src).len)                                              \
-			memcpy(g->head + off, (src).p, (src).len);          \
-		(dst).p = g->head + off;                                    \
+			memcpy(h->mem + off, (src).p, (src).len);           \
+		(dst).p = h->mem + off;                                     \
 		(dst).len = (src).len;                                      \
 		off += (src).len;                                           \
 	} while (0)
-	GX_COPY(g->req.target, r->url);
-	GX_COPY(g->host, r->host);
+	HEAD_COPY(h->req.target, r->url);
+	HEAD_COPY(h->host, r->host);
 	for (size_t i = 0; i < r->nheaders; i++) {
-		GX_COPY(g->hdrs[i].name, r->headers[i].name);
-		GX_COPY(g->hdrs[i].value, r->headers[i].value);
+		HEAD_COPY(h->hdrs[i].name, r->headers[i].name);
+		HEAD_COPY(h->hdrs[i].value, r->headers[i].value);
 	}
-#undef GX_COPY
-	g->req.method = dd_str_c(r->method); /* static string */
-	g->req.headers = g->hdrs;
-	g->req.nheaders = r->nheaders;
+#undef HEAD_COPY
+	h->req.method = dd_str_c(r->method);
+	h->req.headers = h->hdrs;
+	h->req.nheaders = r->nheaders;
 	return DD_OK;
+}
+
+void gw_s3_head_release(gw_s3_head *h)
+{
+	free(h->hdrs);
+	free(h->mem);
+	memset(h, 0, sizeof(*h));
 }
 
 /* ------------------------------------------------------------- jobs */
@@ -341,8 +341,8 @@ static void on_request(gw_http_ex *ex, void *ctx)
 		dd_buf_init(&g->fill, GLUE_FILL_MAX);
 		dd_buf_init(&g->job, GLUE_FILL_MAX);
 	}
-	if (!g || copy_head(g, r) != DD_OK ||
-	    !(g->x = s3_ex_new(glue_srv, &g->req, g->host))) {
+	if (!g || gw_s3_head_copy(&g->h, r) != DD_OK ||
+	    !(g->x = s3_ex_new(glue_srv, &g->h.req, g->h.host))) {
 		if (g)
 			gx_unref(g);
 		if (gw_http_respond_text(ex, 503, "text/plain", "out of memory\n") != DD_OK)
