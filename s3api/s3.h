@@ -797,7 +797,9 @@ typedef struct s3_cond_obj {
  * If-Unmodified-Since with S3's precedence (If-Match true overrides a false
  * If-Unmodified-Since; If-None-Match false means 304 even when
  * If-Modified-Since is true). is_read: GET/HEAD (304 allowed), else 412.
- * prefix: "" for the request headers, "x-amz-copy-source-" for copies.
+ * prefix: "" for the request headers, "x-amz-copy-source-" for copies:
+ * those follow the GET rules (If-Modified-Since included, whatever
+ * is_read) but fail with 412 only, never 304 (S3 CopyObject).
  * Returns S3_OK, S3E_NOT_MODIFIED or S3E_PRECONDITION_FAILED.
  */
 int s3_cond_eval(const s3_request *req, const char *prefix,

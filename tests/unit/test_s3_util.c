@@ -284,6 +284,19 @@ static void test_conditionals(void **state)
 	assert_int_equal(s3_cond_eval(&r, "x-amz-copy-source-", &o, 0),
 			 S3E_PRECONDITION_FAILED);
 	assert_int_equal(s3_cond_eval(&r, "", &o, 0), S3_OK);
+	/* Copy sources: If-Modified-Since counts and every failure is 412. */
+	s3_cond_obj o2 = {1, DD_STR_LIT("abc"), 784111777};
+	s3_header cims[] = {H("x-amz-copy-source-if-modified-since",
+			      "Sun, 06 Nov 1994 08:49:37 GMT")};
+	s3_request r2 = {DD_STR_LIT("PUT"), DD_STR_LIT("/b/k"), cims, 1};
+	assert_int_equal(s3_cond_eval(&r2, "x-amz-copy-source-", &o2, 0),
+			 S3E_PRECONDITION_FAILED);
+	cims[0].value = DD_STR_LIT("Sat, 05 Nov 1994 08:49:37 GMT");
+	assert_int_equal(s3_cond_eval(&r2, "x-amz-copy-source-", &o2, 0), S3_OK);
+	s3_header cinm[] = {H("x-amz-copy-source-if-none-match", "\"abc\"")};
+	s3_request r3 = {DD_STR_LIT("PUT"), DD_STR_LIT("/b/k"), cinm, 1};
+	assert_int_equal(s3_cond_eval(&r3, "x-amz-copy-source-", &o2, 1),
+			 S3E_PRECONDITION_FAILED);
 }
 
 static void test_meta(void **state)
