@@ -95,6 +95,7 @@ enum s3_errcode {
 	S3E_SERVICE_UNAVAILABLE,
 	S3E_REQUEST_TIMEOUT,
 	S3E_INVALID_STORAGE_CLASS,
+	S3E_METADATA_TOO_LARGE,
 	S3E_COUNT
 };
 
@@ -808,8 +809,8 @@ int s3_cond_eval(const s3_request *req, const char *prefix,
 /*
  * Collects x-amz-meta-* headers as "name:value\n" lines (name lower-cased,
  * without the prefix; value trimmed; duplicates joined by ",") into out.
- * Returns S3_OK or S3E_INVALID_ARGUMENT (total over 2 KiB, as S3) /
- * S3E_INTERNAL_ERROR.
+ * Returns S3_OK, S3E_METADATA_TOO_LARGE (total over 2 KiB, as S3),
+ * S3E_INVALID_ARGUMENT (CR or LF in a value) or S3E_INTERNAL_ERROR.
  */
 int s3_meta_collect(const s3_request *req, dd_buf *out) DD_WUR;
 

@@ -509,7 +509,7 @@ int s3_meta_collect(const s3_request *req, dd_buf *out)
 			return S3E_INVALID_ARGUMENT;
 		total += n.len - 11 + v.len;
 		if (total > S3_META_MAX)
-			return S3E_INVALID_ARGUMENT;
+			return S3E_METADATA_TOO_LARGE;
 		/* A repeated name joins its value to the earlier line. */
 		int joined = 0;
 		for (size_t j = 0; j < i && !joined; j++)

@@ -320,7 +320,7 @@ static void test_meta(void **state)
 	r.headers = hb;
 	r.nheaders = 1;
 	dd_buf_init(&b, 8192);
-	assert_int_equal(s3_meta_collect(&r, &b), S3E_INVALID_ARGUMENT);
+	assert_int_equal(s3_meta_collect(&r, &b), S3E_METADATA_TOO_LARGE);
 	dd_buf_release(&b);
 }
 
