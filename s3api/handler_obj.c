@@ -192,11 +192,62 @@ void hx_put_end(s3_ex *x)
 	hx_empty(x, 200);
 }
 
-/* Adds the stored attrs as response headers. dd_rc. */
+/* GET/HEAD query parameters that override a stored header (S3). */
+static const char *const overrides[][2] = {
+	{"response-content-type", "content-type"},
+	{"response-content-language", "content-language"},
+	{"response-expires", "expires"},
+	{"response-cache-control", "cache-control"},
+	{"response-content-disposition", "content-disposition"},
+	{"response-content-encoding", "content-encoding"},
+};
+
+/* The response-* parameter overriding header name, or NULL. */
+static const s3_param *override_of(s3_ex *x, const char *name)
+{
+	for (size_t i = 0; i < DD_ARRAY_LEN(overrides); i++)
+		if (strcmp(overrides[i][1], name) == 0)
+			return s3_param_get(&x->t, overrides[i][0]);
+	return NULL;
+}
+
+/*
+ * Checks the response-* overrides: a value that would break the header
+ * (CR, LF, NUL: they arrive percent-decoded) is InvalidArgument. S3 error.
+ */
+static int overrides_check(s3_ex *x)
+{
+	for (size_t i = 0; i < DD_ARRAY_LEN(overrides); i++) {
+		const s3_param *p = s3_param_get(&x->t, overrides[i][0]);
+		for (size_t k = 0; p && k < p->value.len; k++)
+			if (p->value.p[k] == '\r' || p->value.p[k] == '\n' ||
+			    p->value.p[k] == '\0')
+				return S3E_INVALID_ARGUMENT;
+	}
+	return S3_OK;
+}
+
+/* Adds the response-* overrides as headers (after overrides_check). dd_rc. */
+static int override_headers(s3_ex *x)
+{
+	int rc = DD_OK;
+
+	for (size_t i = 0; i < DD_ARRAY_LEN(overrides) && rc == DD_OK; i++) {
+		const s3_param *p = s3_param_get(&x->t, overrides[i][0]);
+		if (p)
+			rc = hx_hdr(x, overrides[i][1], p->value);
+	}
+	return rc;
+}
+
+/*
+ * Adds the stored attrs as response headers, the response-* overrides in
+ * place of the stored values they name. dd_rc.
+ */
 static int attrs_headers(s3_ex *x, const seg_stat *st, int with_cksum)
 {
 	const char *p = (const char *)st->attrs, *end = p + st->attrs_len;
-	int have_ct = 0, rc = DD_OK;
+	int have_ct = override_of(x, "content-type") != NULL, rc = DD_OK;
 	char name[128];
 
 	while (p < end && rc == DD_OK) {
@@ -214,6 +265,7 @@ static int attrs_headers(s3_ex *x, const seg_stat *st, int with_cksum)
 			have_ct = 1;
 		/* The algorithm line is the upload's, not a response header. */
 		if (strcmp(name, "x-amz-checksum-algorithm") != 0 &&
+		    !override_of(x, name) &&
 		    (with_cksum || strncmp(name, "x-amz-checksum-", 15) != 0))
 			rc = hx_hdr(x, name, (dd_str){colon + 1,
 						      (size_t)(nl - colon - 1)});
@@ -221,6 +273,8 @@ static int attrs_headers(s3_ex *x, const seg_stat *st, int with_cksum)
 	}
 	if (rc == DD_OK && !have_ct)
 		rc = hx_hdr_c(x, "Content-Type", "binary/octet-stream");
+	if (rc == DD_OK)
+		rc = override_headers(x);
 	return rc;
 }
 
@@ -300,6 +354,10 @@ void hx_get(s3_ex *x)
 		return;
 	}
 	st = seg_reader_stat(x->r);
+	if ((e = overrides_check(x)) != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
 	if ((e = get_prepare(x, st, &status)) != S3_OK) {
 		get_error(x, e, st);
 		return;
