@@ -321,6 +321,22 @@ int s3_ex_step(s3_ex *x)
 	return S3_EX_RESPOND;
 }
 
+/*
+ * 1 when the request is signed with SigV2 (header "AWS AK:sig" or a query
+ * with AWSAccessKeyId and Signature, which boto3's generate_presigned_url
+ * makes by default for us-east-1). dedupd speaks SigV4 only and answers
+ * these as S3 does in SigV4-only regions.
+ */
+static int is_sigv2(s3_ex *x)
+{
+	dd_str a;
+
+	if (s3_req_header(&x->req, "authorization", &a))
+		return dd_str_starts_with(a, "AWS ");
+	return s3_param_get(&x->t, "AWSAccessKeyId") != NULL &&
+	       s3_param_get(&x->t, "Signature") != NULL;
+}
+
 int s3_ex_begin(s3_ex *x)
 {
 	dd_str domain = dd_str_c(x->srv->domain);
@@ -329,6 +345,12 @@ int s3_ex_begin(s3_ex *x)
 	e = s3_target_parse(x->arena, x->req.target, x->host, domain, &x->t);
 	if (e == S3_OK)
 		e = s3_op_resolve(&x->req, &x->t, &x->op);
+	if (e == S3_OK && is_sigv2(x)) {
+		hx_err_msg(x, S3E_INVALID_REQUEST,
+			   "The authorization mechanism you have provided is "
+			   "not supported. Please use AWS4-HMAC-SHA256.");
+		return S3_EX_RESPOND;
+	}
 	if (e == S3_OK)
 		e = s3_auth_check(&x->req, &x->t, lookup_secret, x,
 				  (int64_t)time(NULL), &x->auth);
