@@ -312,7 +312,10 @@ void hx_list_objects(s3_ex *x)
 			hx_err(x, S3E_INTERNAL_ERROR);
 			return;
 		}
-		xl.next_marker = (dd_str){res->next, res->next_len};
+		/* ListObjects v1: NextMarker only with a delimiter (S3);
+		 * without one the client continues after the last key. */
+		if (!lp.v2 && xl.delimiter.len)
+			xl.next_marker = (dd_str){res->next, res->next_len};
 	}
 	if (s3_xml_list_objects(&x->out, &xl) != DD_OK) {
 		hx_err(x, S3E_INTERNAL_ERROR);
