@@ -437,9 +437,10 @@ int s3_ex_read(s3_ex *x, void *buf, size_t cap, size_t *got)
 
 /*
  * DeleteObject with If-Match ("*" or ETags; S3 conditional deletes, general
- * purpose buckets since 2025): 412 unless the current object matches, so
- * also when there is none (AWS; ceph s3-tests' 204 there is RGW's). S3
- * error.
+ * purpose buckets since 2025): 412 unless the current object matches;
+ * NoSuchKey when there is none (AWS: "If the object doesn't exist when
+ * evaluating either of the preconditions, S3 ... returns a Not Found";
+ * ceph s3-tests' 204 there is RGW's). S3 error.
  */
 static int delete_cond(s3_ex *x)
 {
@@ -455,7 +456,9 @@ static int delete_cond(s3_ex *x)
 	rc = seg_stat_object(x->srv->store, x->bucket, x->t.key, st);
 	if (rc == DD_OK)
 		c = (s3_cond_obj){1, dd_str_c(st->etag), st->mtime_ns / 1000000000};
-	if (rc != DD_OK && rc != DD_ENOENT)
+	if (rc == DD_ENOENT)
+		e = S3E_NO_SUCH_KEY;
+	else if (rc != DD_OK)
 		e = s3_err_from_rc(rc);
 	else
 		e = s3_cond_eval(&x->req, "", &c, 0);
@@ -974,9 +977,35 @@ int hx_delete_objects_begin(s3_ex *x)
 	return S3_EX_BODY;
 }
 
+/*
+ * A DeleteObjects <Object> with an <ETag> (S3 conditional deletes): the
+ * object must exist (NoSuchKey) and match ("*" or the ETag, quoted or not;
+ * PreconditionFailed). S3 error.
+ */
+static int delete_etag_check(s3_ex *x, dd_str key, const char *etag)
+{
+	s3_header h = {DD_STR_LIT("if-match"), dd_str_c(etag)};
+	s3_request r = {x->req.method, x->req.target, &h, 1};
+	seg_stat *st = malloc(sizeof(*st));
+	s3_cond_obj c;
+	int e, rc;
+
+	if (!st)
+		return S3E_INTERNAL_ERROR;
+	rc = seg_stat_object(x->srv->store, x->bucket, key, st);
+	if (rc == DD_OK) {
+		c = (s3_cond_obj){1, dd_str_c(st->etag), st->mtime_ns / 1000000000};
+		e = s3_cond_eval(&r, "", &c, 0);
+	} else {
+		e = rc == DD_ENOENT ? S3E_NO_SUCH_KEY : s3_err_from_rc(rc);
+	}
+	free(st);
+	return e;
+}
+
 void hx_delete_objects_end(s3_ex *x)
 {
-	s3_delete_req d = {0, NULL, 0};
+	s3_delete_req d = {0, NULL, NULL, 0};
 	s3_xml_deleted *res = NULL;
 	int e, rc;
 
@@ -987,6 +1016,8 @@ void hx_delete_objects_end(s3_ex *x)
 		dd_str k = dd_str_c(d.keys[i]);
 		res[i].key = k;
 		res[i].err = k.len > SEG_KEY_MAX ? S3E_KEY_TOO_LONG : s3_key_check(k);
+		if (res[i].err == S3_OK && d.etags[i])
+			res[i].err = delete_etag_check(x, k, d.etags[i]);
 		if (res[i].err != S3_OK)
 			continue;
 		rc = seg_delete(x->srv->store, x->bucket, k);

@@ -694,6 +694,7 @@ void s3_complete_release(s3_complete *c);
 typedef struct s3_delete_req {
 	int quiet;
 	char **keys;  /* malloc'd, NUL-terminated */
+	char **etags; /* parallel to keys: <ETag> (conditional delete) or NULL */
 	size_t nkeys; /* 1..1000 */
 } s3_delete_req;
 

@@ -702,7 +702,7 @@ void s3_complete_release(s3_complete *c)
 
 struct delete_ctx {
 	s3_delete_req *d;
-	char *key;
+	char *key, *etag;
 	int root_seen;
 };
 
@@ -733,19 +733,37 @@ static int delete_end(xp *x, void *ud)
 		dc->key = strndup(raw.p, raw.len);
 		return dc->key ? S3_OK : S3E_INTERNAL_ERROR;
 	}
+	if (xp_at(x, 3, "Delete", "Object", "ETag")) {
+		dd_str t = xp_text(x);
+		if (dc->etag || t.len == 0 || t.len > 256)
+			return S3E_MALFORMED_XML;
+		dc->etag = strndup(t.p, t.len);
+		return dc->etag ? S3_OK : S3E_INTERNAL_ERROR;
+	}
 	if (xp_at(x, 2, "Delete", "Object", NULL)) {
 		s3_delete_req *d = dc->d;
 		if (!dc->key || d->nkeys >= S3_MAX_DELETE_OBJECTS)
 			return S3E_MALFORMED_XML;
-		if ((d->nkeys & (d->nkeys - 1)) == 0) {
-			size_t cap = d->nkeys ? d->nkeys * 2 : 4;
+		if ((d->nkeys & (d->nkeys - 1)) == 0 && d->nkeys >= 4) {
+			size_t cap = d->nkeys * 2;
 			char **nk = realloc(d->keys, cap * sizeof(*nk));
 			if (!nk)
 				return S3E_INTERNAL_ERROR;
 			d->keys = nk;
+			nk = realloc(d->etags, cap * sizeof(*nk));
+			if (!nk)
+				return S3E_INTERNAL_ERROR;
+			d->etags = nk;
+		} else if (d->nkeys == 0) {
+			d->keys = malloc(4 * sizeof(*d->keys));
+			d->etags = malloc(4 * sizeof(*d->etags));
+			if (!d->keys || !d->etags)
+				return S3E_INTERNAL_ERROR;
 		}
+		d->etags[d->nkeys] = dc->etag;
 		d->keys[d->nkeys++] = dc->key;
 		dc->key = NULL;
+		dc->etag = NULL;
 	}
 	return S3_OK;
 }
@@ -760,6 +778,7 @@ int s3_xml_parse_delete(const void *p, size_t n, s3_delete_req *out)
 	dc.d = out;
 	rc = xp_run(p, n, 8u << 20, delete_end, &dc, "Delete");
 	free(dc.key);
+	free(dc.etag);
 	if (rc == S3_OK && (!dc.root_seen || out->nkeys == 0))
 		rc = S3E_MALFORMED_XML;
 	if (rc != S3_OK)
@@ -769,9 +788,12 @@ int s3_xml_parse_delete(const void *p, size_t n, s3_delete_req *out)
 
 void s3_delete_req_release(s3_delete_req *d)
 {
-	for (size_t i = 0; i < d->nkeys; i++)
+	for (size_t i = 0; i < d->nkeys; i++) {
 		free(d->keys[i]);
+		free(d->etags[i]);
+	}
 	free(d->keys);
+	free(d->etags);
 	memset(d, 0, sizeof(*d));
 }
 

@@ -254,7 +254,26 @@ static void test_parse_delete(void **state)
 	assert_int_equal(d.nkeys, 2);
 	assert_string_equal(d.keys[0], " a b ");
 	assert_string_equal(d.keys[1], "c&d");
+	assert_null(d.etags[0]);
+	assert_null(d.etags[1]);
 	s3_delete_req_release(&d);
+	/* Conditional deletes: <ETag> per object, quotes kept as sent. */
+	const char *ce = "<Delete><Object><Key>a</Key><ETag>\"e1\"</ETag></Object>"
+			 "<Object><Key>b</Key></Object><Object><Key>c</Key>"
+			 "<ETag>*</ETag></Object><Object><Key>d</Key></Object>"
+			 "<Object><Key>e</Key><ETag>x</ETag></Object></Delete>";
+	assert_int_equal(s3_xml_parse_delete(ce, strlen(ce), &d), S3_OK);
+	assert_int_equal(d.nkeys, 5);
+	assert_string_equal(d.etags[0], "\"e1\"");
+	assert_null(d.etags[1]);
+	assert_string_equal(d.etags[2], "*");
+	assert_null(d.etags[3]);
+	assert_string_equal(d.etags[4], "x");
+	assert_string_equal(d.keys[4], "e");
+	s3_delete_req_release(&d);
+	const char *two = "<Delete><Object><Key>a</Key><ETag>1</ETag><ETag>2</ETag>"
+			  "</Object></Delete>";
+	assert_int_equal(s3_xml_parse_delete(two, strlen(two), &d), S3E_MALFORMED_XML);
 
 	dd_buf b;
 	dd_buf_init(&b, 1 << 20);
