@@ -175,6 +175,22 @@ void hx_bucket_location(s3_ex *x)
 	hx_xml(x, 200);
 }
 
+/* GetBucketVersioning: dedupd has no versioning, so it was never enabled. */
+void hx_bucket_versioning(s3_ex *x)
+{
+	int e = hx_bucket_access(x);
+
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	if (s3_xml_versioning(&x->out) != DD_OK) {
+		hx_err(x, S3E_INTERNAL_ERROR);
+		return;
+	}
+	hx_xml(x, 200);
+}
+
 /* ------------------------------------------------------------ listing */
 
 struct list_rows {

@@ -420,6 +420,16 @@ int s3_xml_location(dd_buf *out, dd_str region)
 	return s3_xml_end(&x);
 }
 
+int s3_xml_versioning(dd_buf *out)
+{
+	s3_xml x;
+
+	s3_xml_begin(&x, out);
+	s3_xml_open(&x, "VersioningConfiguration", 1);
+	s3_xml_close(&x, "VersioningConfiguration");
+	return s3_xml_end(&x);
+}
+
 /* ----------------------------------------------------------- parsing */
 
 #define XP_MAX_DEPTH 8

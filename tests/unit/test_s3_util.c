@@ -395,6 +395,7 @@ static void test_op_resolve(void **state)
 		{"HEAD", "/b", S3_OP_HEAD_BUCKET},
 		{"DELETE", "/b/", S3_OP_DELETE_BUCKET},
 		{"GET", "/b/?location", S3_OP_GET_BUCKET_LOCATION},
+		{"GET", "/b?versioning", S3_OP_GET_BUCKET_VERSIONING},
 		{"GET", "/b?list-type=2&prefix=&delimiter=%2F", S3_OP_LIST_OBJECTS_V2},
 		{"GET", "/b?prefix=x", S3_OP_LIST_OBJECTS_V1},
 		{"GET", "/b?uploads", S3_OP_LIST_UPLOADS},
@@ -416,7 +417,9 @@ static void test_op_resolve(void **state)
 	} bad[] = {
 		{"PUT", "/", S3E_METHOD_NOT_ALLOWED},
 		{"PATCH", "/b/k", S3E_METHOD_NOT_ALLOWED},
-		{"GET", "/b?versioning", S3E_NOT_IMPLEMENTED},
+		{"PUT", "/b?versioning", S3E_NOT_IMPLEMENTED},
+		{"GET", "/b?versioning&versionId=x", S3E_NOT_IMPLEMENTED},
+		{"GET", "/b/k?versioning", S3E_NOT_IMPLEMENTED},
 		{"GET", "/b?versions", S3E_NOT_IMPLEMENTED},
 		{"PUT", "/b?object-lock", S3E_NOT_IMPLEMENTED},
 		{"PUT", "/b?lifecycle", S3E_NOT_IMPLEMENTED},
