@@ -338,6 +338,26 @@ static int is_sigv2(s3_ex *x)
 	       s3_param_get(&x->t, "Signature") != NULL;
 }
 
+/*
+ * 1 when the Authorization header is present but names no AWS scheme at
+ * all (empty, or garbage such as "\x07"): S3 answers those as it answers
+ * anonymous requests, 403 AccessDenied (ceph s3-tests
+ * test_object_create_bad_authorization_empty / _unreadable), where a
+ * malformed AWS4-HMAC-SHA256 header is AuthorizationHeaderMalformed.
+ */
+static int auth_not_aws(s3_ex *x)
+{
+	dd_str a;
+
+	if (!s3_req_header(&x->req, "authorization", &a))
+		return 0;
+	while (a.len && (a.p[0] == ' ' || a.p[0] == '\t')) {
+		a.p++;
+		a.len--;
+	}
+	return !dd_str_starts_with(a, "AWS");
+}
+
 int s3_ex_begin(s3_ex *x)
 {
 	dd_str domain = dd_str_c(x->srv->domain);
@@ -346,6 +366,8 @@ int s3_ex_begin(s3_ex *x)
 	e = s3_target_parse(x->arena, x->req.target, x->host, domain, &x->t);
 	if (e == S3_OK)
 		e = s3_op_resolve(&x->req, &x->t, &x->op);
+	if (e == S3_OK && auth_not_aws(x))
+		e = S3E_ACCESS_DENIED;
 	if (e == S3_OK && is_sigv2(x)) {
 		hx_err_msg(x, S3E_INVALID_REQUEST,
 			   "The authorization mechanism you have provided is "

@@ -572,6 +572,28 @@ class TestBoto3Objects(Boto3Case):
                                            "Quiet": True})
         self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 200)
 
+    def test_bad_authorization_headers(self):
+        # ceph s3-tests test_object_create_bad_authorization_empty /
+        # _unreadable: no AWS scheme at all is 403 AccessDenied; a malformed
+        # AWS4-HMAC-SHA256 header is 400 AuthorizationHeaderMalformed.
+        import http.client
+        for value, want in (("", (403, b"AccessDenied")), ("\x07", (403, b"AccessDenied")),
+                            ("Bearer abc", (403, b"AccessDenied")),
+                            ("AWS4-HMAC-SHA256 Credential=x", (400,
+                                                               b"AuthorizationHeaderMalformed"))):
+            conn = http.client.HTTPConnection(*self.d.addrs["s3"], timeout=30)
+            try:
+                conn.request("PUT", "/%s/badauth" % self.bucket, body=b"bar",
+                             headers={"Authorization": value})
+                r = conn.getresponse()
+                body = r.read()
+            finally:
+                conn.close()
+            self.assertEqual(r.status, want[0], repr(value))
+            self.assertIn(b"<Code>" + want[1] + b"</Code>", body, repr(value))
+        self.assertEqual(self.err(self.s3.head_object, Bucket=self.bucket, Key="badauth"),
+                         (404, "404"))
+
     def test_overrides_refuse_header_injection(self):
         self.s3.put_object(Bucket=self.bucket, Key="inj", Body=b"x")
         r = s3_request(self.d, "GET", "/%s/inj" % self.bucket,
