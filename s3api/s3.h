@@ -581,8 +581,14 @@ typedef struct s3_xml_owner {
 	dd_str id, display_name;
 } s3_xml_owner;
 
+/*
+ * ListAllMyBucketsResult; prefix (echoed when non-empty) and next_token
+ * (<ContinuationToken> of the next page, when non-empty) are ListBuckets'
+ * paging.
+ */
 int s3_xml_list_buckets(dd_buf *out, const s3_xml_owner *owner,
-			const s3_xml_bucket *b, size_t n) DD_WUR;
+			const s3_xml_bucket *b, size_t n, dd_str prefix,
+			dd_str next_token) DD_WUR;
 
 /* ListObjects V1 and V2 result parameters (borrowed). */
 typedef struct s3_xml_listing {

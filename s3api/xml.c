@@ -181,7 +181,8 @@ static dd_str storage_class(dd_str s)
 }
 
 int s3_xml_list_buckets(dd_buf *out, const s3_xml_owner *owner,
-			const s3_xml_bucket *b, size_t n)
+			const s3_xml_bucket *b, size_t n, dd_str prefix,
+			dd_str next_token)
 {
 	s3_xml x;
 
@@ -196,6 +197,10 @@ int s3_xml_list_buckets(dd_buf *out, const s3_xml_owner *owner,
 		s3_xml_close(&x, "Bucket");
 	}
 	s3_xml_close(&x, "Buckets");
+	if (next_token.len)
+		s3_xml_elem(&x, "ContinuationToken", next_token);
+	if (prefix.len)
+		s3_xml_elem(&x, "Prefix", prefix);
 	s3_xml_close(&x, "ListAllMyBucketsResult");
 	return s3_xml_end(&x);
 }

@@ -645,6 +645,30 @@ class TestBoto3Buckets(Boto3Case):
                          (501, "NotImplemented"))
         self.s3.delete_bucket(Bucket="boto-ver")
 
+    def test_list_buckets_paging(self):
+        if "Prefix" not in self.s3.meta.service_model.operation_model(
+                "ListBuckets").input_shape.members:
+            self.skipTest("botocore %s has no ListBuckets paging" % botocore.__version__)
+        names = ["boto-lb-%d" % i for i in range(5)]
+        for n in names:
+            self.s3.create_bucket(Bucket=n)
+        r = self.s3.list_buckets(Prefix="boto-lb-")
+        self.assertEqual([b["Name"] for b in r["Buckets"]], names)
+        self.assertEqual(r.get("Prefix"), "boto-lb-")
+        self.assertNotIn("ContinuationToken", r)
+        r = self.s3.list_buckets(Prefix="boto-lb-", MaxBuckets=2)
+        self.assertEqual([b["Name"] for b in r["Buckets"]], names[:2])
+        r2 = self.s3.list_buckets(Prefix="boto-lb-", MaxBuckets=2,
+                                  ContinuationToken=r["ContinuationToken"])
+        self.assertEqual([b["Name"] for b in r2["Buckets"]], names[2:4])
+        got = [b["Name"] for page in self.s3.get_paginator("list_buckets").paginate(
+            Prefix="boto-lb-", PaginationConfig={"PageSize": 2}) for b in page["Buckets"]]
+        self.assertEqual(got, names)
+        r = s3_request(self.d, "GET", "/", query=[("max-buckets", "0")])
+        self.assertEqual((r.status, r.code), (400, "InvalidArgument"))
+        for n in names:
+            self.s3.delete_bucket(Bucket=n)
+
     def test_create_with_location_constraint(self):
         self.s3.create_bucket(Bucket="boto-loc",
                               CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})

@@ -105,11 +105,17 @@ static void test_other_results(void **state)
 
 	(void)state;
 	dd_buf_init(&b, 1 << 16);
-	assert_int_equal(s3_xml_list_buckets(&b, &ow, bk, 1), DD_OK);
+	assert_int_equal(s3_xml_list_buckets(&b, &ow, bk, 1, DD_STR_LIT(""),
+					     DD_STR_LIT("")), DD_OK);
 	assert_string_equal(b.data, DECL "<ListAllMyBucketsResult" NS "><Owner><ID>id</ID>"
 		"<DisplayName>name</DisplayName></Owner><Buckets><Bucket><Name>velero</Name>"
 		"<CreationDate>1970-01-01T00:00:00.000Z</CreationDate></Bucket></Buckets>"
 		"</ListAllMyBucketsResult>");
+	dd_buf_reset(&b);
+	assert_int_equal(s3_xml_list_buckets(&b, &ow, bk, 1, DD_STR_LIT("ve"),
+					     DD_STR_LIT("7665")), DD_OK);
+	assert_non_null(strstr(b.data, "</Buckets><ContinuationToken>7665</ContinuationToken>"
+			       "<Prefix>ve</Prefix></ListAllMyBucketsResult>"));
 	dd_buf_reset(&b);
 	assert_int_equal(s3_xml_initiate_mpu(&b, DD_STR_LIT("b"), DD_STR_LIT("k"),
 					     DD_STR_LIT("u1")), DD_OK);
