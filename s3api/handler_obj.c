@@ -903,6 +903,27 @@ void hx_list_parts(s3_ex *x)
 
 /* ------------------------------------------------- copy, batch delete */
 
+/*
+ * Appends the source's stored checksum lines (x-amz-checksum-<alg> and
+ * -type) to x->attrs: a copy with REPLACE metadata has the same bytes, so
+ * it keeps their checksum (S3 gives every copy one). dd_rc.
+ */
+static int copy_cksum_lines(s3_ex *x, const seg_stat *st)
+{
+	const char *p = (const char *)st->attrs, *end = p + st->attrs_len;
+	int rc = DD_OK;
+
+	while (p < end && rc == DD_OK) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (n > 15 && strncmp(p, "x-amz-checksum-", 15) == 0 &&
+		    strncmp(p, "x-amz-checksum-algorithm:", 25) != 0)
+			rc = dd_buf_append(&x->attrs, p, n);
+		p += n;
+	}
+	return rc;
+}
+
 /* CopyObject: a metadata-only clone in the store (no data is copied). */
 void hx_copy_object(s3_ex *x)
 {
@@ -939,6 +960,8 @@ void hx_copy_object(s3_ex *x)
 		e = S3E_INVALID_REQUEST;
 	if (e == S3_OK && replace)
 		e = attrs_build(x);
+	if (e == S3_OK && replace && copy_cksum_lines(x, st) != DD_OK)
+		e = S3E_INVALID_ARGUMENT; /* attrs over SEG_ATTRS_MAX */
 	/* Destination If-Match / If-None-Match (S3 CopyObject). */
 	if (e == S3_OK)
 		e = write_cond(x);

@@ -405,7 +405,7 @@ class TestBoto3Objects(Boto3Case):
     def test_copy_object(self):
         B = self.bucket
         src = self.s3.put_object(Bucket=B, Key="cp/src", Body=b"copy me",
-                                 Metadata={"a": "1"}, ContentType="text/a")
+                                 Metadata={"a": "1"}, ContentType="text/a", **CRC_ARGS)
         r = self.s3.copy_object(Bucket=B, Key="cp/dst", CopySource={"Bucket": B, "Key": "cp/src"})
         self.assertEqual(r["CopyObjectResult"]["ETag"], src["ETag"])
         self.assertIn("LastModified", r["CopyObjectResult"])
@@ -414,8 +414,10 @@ class TestBoto3Objects(Boto3Case):
         self.s3.copy_object(Bucket=B, Key="cp/rep", CopySource="%s/cp/src" % B,
                             MetadataDirective="REPLACE", Metadata={"b": "2"},
                             ContentType="text/b")
-        h = self.s3.head_object(Bucket=B, Key="cp/rep")
+        h = self.s3.head_object(Bucket=B, Key="cp/rep", ChecksumMode="ENABLED")
         self.assertEqual((h["Metadata"], h["ContentType"]), ({"b": "2"}, "text/b"))
+        # The bytes did not change: the copy keeps the source's checksum.
+        self.assertEqual(h.get("ChecksumCRC32"), crc32_b64(b"copy me"))
         # Copy onto itself with REPLACE changes metadata; without: 400 InvalidRequest.
         self.s3.copy_object(Bucket=B, Key="cp/rep", CopySource="%s/cp/rep" % B,
                             MetadataDirective="REPLACE", Metadata={"c": "3"})
