@@ -243,17 +243,29 @@ void hx_bucket_location(s3_ex *x)
 	hx_xml(x, 200);
 }
 
-/* GetBucketVersioning: dedupd has no versioning, so it was never enabled. */
-void hx_bucket_versioning(s3_ex *x)
+/*
+ * GetBucketAcl / GetObjectAcl: dedupd has no ACLs beyond "private" (the
+ * owner, here the requesting user, has FULL_CONTROL); answered so that
+ * tools that read ACLs before they act keep working.
+ */
+void hx_get_acl(s3_ex *x)
 {
-	int e = hx_bucket_access(x);
+	s3_xml_owner o = owner_of(x);
+	seg_stat *st = NULL;
+	int e = x->t.key.len ? hx_object_access(x) : hx_bucket_access(x), rc;
 
+	if (e == S3_OK && x->t.key.len) {
+		if (!(st = malloc(sizeof(*st))))
+			e = S3E_INTERNAL_ERROR;
+		else if ((rc = seg_stat_object(x->srv->store, x->bucket,
+					       x->t.key, st)) != DD_OK)
+			e = rc == DD_ENOENT ? S3E_NO_SUCH_KEY : s3_err_from_rc(rc);
+		free(st);
+	}
+	if (e == S3_OK && s3_xml_acl(&x->out, &o) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
 	if (e != S3_OK) {
 		hx_err(x, e);
-		return;
-	}
-	if (s3_xml_versioning(&x->out) != DD_OK) {
-		hx_err(x, S3E_INTERNAL_ERROR);
 		return;
 	}
 	hx_xml(x, 200);

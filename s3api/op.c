@@ -30,7 +30,7 @@ static const char *const op_names[S3_OP_COUNT] = {
 	[S3_OP_COMPLETE_MPU] = "CompleteMultipartUpload",
 	[S3_OP_ABORT_MPU] = "AbortMultipartUpload",
 	[S3_OP_LIST_PARTS] = "ListParts",
-	[S3_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
+	[S3_OP_GET_ACL] = "GetAcl",
 };
 
 const char *s3_op_name(int op)
@@ -188,16 +188,15 @@ int s3_op_resolve(const s3_request *req, const s3_target *t, int *op)
 	int rc;
 
 	*op = S3_OP_NONE;
-	/* GetBucketVersioning is answered (versioning is never enabled; tools
-	 * and test suites ask before listing); setting it is not. */
-	int getver = t->bucket.len && !t->key.len && eq_method(req, "GET") &&
-		     s3_param_get(t, "versioning");
+	/* GET ?acl: the canned private ACL, the only one dedupd has. */
+	int getacl = t->bucket.len && eq_method(req, "GET") &&
+		     s3_param_get(t, "acl");
 	for (size_t i = 0; i < DD_ARRAY_LEN(unsupported_params); i++)
 		if (s3_param_get(t, unsupported_params[i]) &&
-		    !(getver && strcmp(unsupported_params[i], "versioning") == 0))
+		    !(getacl && strcmp(unsupported_params[i], "acl") == 0))
 			return S3E_NOT_IMPLEMENTED;
-	if (getver) {
-		*op = S3_OP_GET_BUCKET_VERSIONING;
+	if (getacl) {
+		*op = S3_OP_GET_ACL;
 		return S3_OK;
 	}
 	if (t->bucket.len == 0) {

@@ -675,8 +675,8 @@ int s3_xml_delete_result(dd_buf *out, int quiet, const s3_xml_deleted *d,
 			 size_t n) DD_WUR;
 /* <LocationConstraint>; us-east-1 and "" render as an empty element. */
 int s3_xml_location(dd_buf *out, dd_str region) DD_WUR;
-/* An empty <VersioningConfiguration/>: versioning never enabled. */
-int s3_xml_versioning(dd_buf *out) DD_WUR;
+/* AccessControlPolicy of the canned private ACL: owner FULL_CONTROL. */
+int s3_xml_acl(dd_buf *out, const s3_xml_owner *owner) DD_WUR;
 
 /* Parsed CompleteMultipartUpload body. */
 typedef struct s3_complete_part {
@@ -743,7 +743,7 @@ enum s3_op {
 	S3_OP_COMPLETE_MPU,
 	S3_OP_ABORT_MPU,
 	S3_OP_LIST_PARTS,
-	S3_OP_GET_BUCKET_VERSIONING, /* never enabled: an empty configuration */
+	S3_OP_GET_ACL, /* bucket or object: the canned private ACL */
 	S3_OP_COUNT
 };
 

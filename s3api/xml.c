@@ -425,13 +425,24 @@ int s3_xml_location(dd_buf *out, dd_str region)
 	return s3_xml_end(&x);
 }
 
-int s3_xml_versioning(dd_buf *out)
+int s3_xml_acl(dd_buf *out, const s3_xml_owner *owner)
 {
 	s3_xml x;
 
 	s3_xml_begin(&x, out);
-	s3_xml_open(&x, "VersioningConfiguration", 1);
-	s3_xml_close(&x, "VersioningConfiguration");
+	s3_xml_open(&x, "AccessControlPolicy", 1);
+	elem_owner(&x, "Owner", owner);
+	s3_xml_open(&x, "AccessControlList", 0);
+	s3_xml_open(&x, "Grant", 0);
+	puts_c(&x, "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+		   "xsi:type=\"CanonicalUser\">");
+	s3_xml_elem(&x, "ID", owner->id);
+	s3_xml_elem(&x, "DisplayName", owner->display_name);
+	s3_xml_close(&x, "Grantee");
+	s3_xml_elem_c(&x, "Permission", "FULL_CONTROL");
+	s3_xml_close(&x, "Grant");
+	s3_xml_close(&x, "AccessControlList");
+	s3_xml_close(&x, "AccessControlPolicy");
 	return s3_xml_end(&x);
 }
 

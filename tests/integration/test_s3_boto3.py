@@ -633,20 +633,6 @@ class TestBoto3Buckets(Boto3Case):
         self.assertEqual(self.err(self.s3.list_objects_v2, Bucket="boto-again"),
                          (404, "NoSuchBucket"))
 
-    def test_versioning_never_enabled(self):
-        # GetBucketVersioning: an empty configuration (never enabled), as S3
-        # for a bucket that never had versioning; setting it is refused.
-        self.s3.create_bucket(Bucket="boto-ver")
-        r = self.s3.get_bucket_versioning(Bucket="boto-ver")
-        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 200)
-        self.assertNotIn("Status", r)
-        self.assertEqual(self.err(self.s3.get_bucket_versioning, Bucket="boto-no-such"),
-                         (404, "NoSuchBucket"))
-        self.assertEqual(self.err(self.s3.put_bucket_versioning, Bucket="boto-ver",
-                                  VersioningConfiguration={"Status": "Enabled"}),
-                         (501, "NotImplemented"))
-        self.s3.delete_bucket(Bucket="boto-ver")
-
     def test_list_buckets_paging(self):
         if "Prefix" not in self.s3.meta.service_model.operation_model(
                 "ListBuckets").input_shape.members:
@@ -670,6 +656,27 @@ class TestBoto3Buckets(Boto3Case):
         self.assertEqual((r.status, r.code), (400, "InvalidArgument"))
         for n in names:
             self.s3.delete_bucket(Bucket=n)
+
+    def test_get_acl_private(self):
+        # dedupd's only ACL is "private": GET ?acl answers it (owner
+        # FULL_CONTROL) for buckets and objects; setting ACLs is refused.
+        self.s3.create_bucket(Bucket="boto-acl")
+        self.s3.put_object(Bucket="boto-acl", Key="o", Body=b"x")
+        for r in (self.s3.get_bucket_acl(Bucket="boto-acl"),
+                  self.s3.get_object_acl(Bucket="boto-acl", Key="o")):
+            self.assertEqual(len(r["Grants"]), 1)
+            g = r["Grants"][0]
+            self.assertEqual((g["Permission"], g["Grantee"]["Type"]),
+                             ("FULL_CONTROL", "CanonicalUser"))
+            self.assertEqual(g["Grantee"]["ID"], r["Owner"]["ID"])
+        self.assertEqual(self.err(self.s3.get_object_acl, Bucket="boto-acl", Key="nope"),
+                         (404, "NoSuchKey"))
+        self.assertEqual(self.err(self.s3.get_bucket_acl, Bucket="boto-no-such"),
+                         (404, "NoSuchBucket"))
+        self.assertEqual(self.err(self.s3.put_bucket_acl, Bucket="boto-acl",
+                                  ACL="public-read"), (501, "NotImplemented"))
+        self.s3.delete_object(Bucket="boto-acl", Key="o")
+        self.s3.delete_bucket(Bucket="boto-acl")
 
     def test_create_with_location_constraint(self):
         self.s3.create_bucket(Bucket="boto-loc",
