@@ -295,7 +295,8 @@ static int dispatch(s3_ex *x)
 	case S3_OP_GET_BUCKET_LOCATION: hx_bucket_location(x); break;
 	case S3_OP_GET_ACL: hx_get_acl(x); break;
 	case S3_OP_LIST_OBJECTS_V1:
-	case S3_OP_LIST_OBJECTS_V2: hx_list_objects(x); break;
+	case S3_OP_LIST_OBJECTS_V2:
+	case S3_OP_LIST_VERSIONS: hx_list_objects(x); break;
 	case S3_OP_PUT_OBJECT: return hx_put_begin(x);
 	case S3_OP_GET_OBJECT:
 	case S3_OP_HEAD_OBJECT: hx_get(x); break;

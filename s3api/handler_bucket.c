@@ -368,7 +368,7 @@ void hx_list_objects(s3_ex *x)
 	seg_list_result *res = dd_arena_alloc(x->arena, sizeof(*res));
 	s3_list_params lp;
 	s3_xml_listing xl;
-	dd_str after;
+	dd_str after, xl_vmarker = {NULL, 0};
 	int e = hx_bucket_access(x);
 
 	if (e == S3_OK && !res)
@@ -377,6 +377,11 @@ void hx_list_objects(s3_ex *x)
 		e = s3_list_params_parse(&x->t, &lp);
 	if (e == S3_OK && x->op == S3_OP_LIST_OBJECTS_V2)
 		lp.v2 = 1;
+	if (e == S3_OK && x->op == S3_OP_LIST_VERSIONS) {
+		const s3_param *vm = s3_param_get(&x->t, "version-id-marker");
+		lp.v2 = 0;
+		xl_vmarker = vm ? vm->value : (dd_str){NULL, 0};
+	}
 	after = lp.v2 ? lp.start_after : lp.marker;
 	if (e == S3_OK && lp.v2 && lp.continuation.len)
 		e = token_decode(x, lp.continuation, &after);
@@ -398,6 +403,8 @@ void hx_list_objects(s3_ex *x)
 	xl.start_after = lp.start_after;
 	xl.marker = lp.marker;
 	xl.fetch_owner = lp.fetch_owner;
+	xl.versions = x->op == S3_OP_LIST_VERSIONS;
+	xl.version_id_marker = xl_vmarker;
 	xl.owner = owner_of(x);
 	xl.objects = l.objs;
 	xl.nobjects = l.nobjs;
@@ -410,7 +417,7 @@ void hx_list_objects(s3_ex *x)
 		}
 		/* ListObjects v1: NextMarker only with a delimiter (S3);
 		 * without one the client continues after the last key. */
-		if (!lp.v2 && xl.delimiter.len)
+		if ((!lp.v2 && xl.delimiter.len) || xl.versions)
 			xl.next_marker = (dd_str){res->next, res->next_len};
 	}
 	if (s3_xml_list_objects(&x->out, &xl) != DD_OK) {

@@ -602,6 +602,8 @@ typedef struct s3_xml_listing {
 	dd_str start_after;      /* v2 */
 	dd_str marker, next_marker; /* v1 */
 	int fetch_owner;         /* v2: include <Owner> */
+	int versions;            /* ListObjectVersions: marker = key-marker */
+	dd_str version_id_marker;/* versions: echoed */
 	s3_xml_owner owner;
 	const s3_xml_object *objects;
 	size_t nobjects;
@@ -744,6 +746,7 @@ enum s3_op {
 	S3_OP_ABORT_MPU,
 	S3_OP_LIST_PARTS,
 	S3_OP_GET_ACL, /* bucket or object: the canned private ACL */
+	S3_OP_LIST_VERSIONS, /* every object is its one version "null" */
 	S3_OP_COUNT
 };
 

@@ -205,11 +205,60 @@ int s3_xml_list_buckets(dd_buf *out, const s3_xml_owner *owner,
 	return s3_xml_end(&x);
 }
 
+/*
+ * ListVersionsResult for a bucket without versioning: every object is its
+ * only version, "null", the latest (S3's answer for such a bucket).
+ */
+static int list_versions(dd_buf *out, const s3_xml_listing *l)
+{
+	int enc = l->url_encode;
+	s3_xml x;
+
+	s3_xml_begin(&x, out);
+	s3_xml_open(&x, "ListVersionsResult", 1);
+	s3_xml_elem(&x, "Name", l->bucket);
+	elem_enc(&x, "Prefix", l->prefix, enc);
+	elem_enc(&x, "KeyMarker", l->marker, enc);
+	s3_xml_elem(&x, "VersionIdMarker", l->version_id_marker);
+	if (l->truncated) {
+		elem_enc(&x, "NextKeyMarker", l->next_marker, enc);
+		s3_xml_elem_c(&x, "NextVersionIdMarker", "null");
+	}
+	if (l->delimiter.len)
+		elem_enc(&x, "Delimiter", l->delimiter, enc);
+	s3_xml_elem_u64(&x, "MaxKeys", l->max_keys);
+	if (enc)
+		s3_xml_elem_c(&x, "EncodingType", "url");
+	s3_xml_elem_bool(&x, "IsTruncated", l->truncated);
+	for (size_t i = 0; i < l->nobjects; i++) {
+		const s3_xml_object *o = &l->objects[i];
+		s3_xml_open(&x, "Version", 0);
+		elem_enc(&x, "Key", o->key, enc);
+		s3_xml_elem_c(&x, "VersionId", "null");
+		s3_xml_elem_c(&x, "IsLatest", "true");
+		elem_time(&x, "LastModified", o->mtime_ms);
+		elem_etag(&x, o->etag);
+		s3_xml_elem_u64(&x, "Size", o->size);
+		elem_owner(&x, "Owner", &l->owner);
+		s3_xml_elem(&x, "StorageClass", storage_class(o->storage_class));
+		s3_xml_close(&x, "Version");
+	}
+	for (size_t i = 0; i < l->nprefixes; i++) {
+		s3_xml_open(&x, "CommonPrefixes", 0);
+		elem_enc(&x, "Prefix", l->prefixes[i], enc);
+		s3_xml_close(&x, "CommonPrefixes");
+	}
+	s3_xml_close(&x, "ListVersionsResult");
+	return s3_xml_end(&x);
+}
+
 int s3_xml_list_objects(dd_buf *out, const s3_xml_listing *l)
 {
 	int enc = l->url_encode;
 	s3_xml x;
 
+	if (l->versions)
+		return list_versions(out, l);
 	s3_xml_begin(&x, out);
 	s3_xml_open(&x, "ListBucketResult", 1);
 	s3_xml_elem(&x, "Name", l->bucket);

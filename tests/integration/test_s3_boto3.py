@@ -867,6 +867,31 @@ class TestBoto3ListingS3Tests(Boto3Case):
         self.assertEqual(r["StartAfter"], "\n")
         self.assertEqual(self.s3.list_objects_v2(Bucket=self.bucket)["MaxKeys"], 1000)
 
+    def test_list_object_versions_unversioned(self):
+        # A bucket that never had versioning: each object is its only
+        # version, VersionId "null", IsLatest. Paged the way ceph
+        # s3-tests' cleanup pages (KeyMarker + VersionIdMarker, both Next*
+        # markers present while truncated).
+        got, kw = [], {}
+        for _ in range(20):
+            r = self.s3.list_object_versions(Bucket=self.bucket, MaxKeys=4, **kw)
+            for v in r.get("Versions", []):
+                self.assertEqual((v["VersionId"], v["IsLatest"]), ("null", True))
+                self.assertIn("ID", v["Owner"])
+                got.append(v["Key"])
+            self.assertNotIn("DeleteMarkers", r)
+            if not r["IsTruncated"]:
+                break
+            kw = {"KeyMarker": r["NextKeyMarker"], "VersionIdMarker": r["NextVersionIdMarker"]}
+        self.assertEqual(got, sorted(self.KEYS, key=lambda s: s.encode()))
+        r = self.s3.list_object_versions(Bucket=self.bucket, Prefix="boo/", Delimiter="/")
+        self.assertEqual(([v["Key"] for v in r.get("Versions", [])],
+                          [p["Prefix"] for p in r.get("CommonPrefixes", [])]),
+                         (["boo/bar"], ["boo/baz/"]))
+        h = self.s3.head_object(Bucket=self.bucket, Key="asdf")
+        v = self.s3.list_object_versions(Bucket=self.bucket, Prefix="asdf")["Versions"][0]
+        self.assertEqual((v["ETag"], v["Size"]), (h["ETag"], h["ContentLength"]))
+
     def test_return_data(self):
         # v1 lists Owner by default; v2 only with FetchOwner. LastModified
         # equals HEAD's at whole seconds; ETag and Size as HEAD.
