@@ -1028,7 +1028,7 @@ static int delete_etag_check(s3_ex *x, dd_str key, const char *etag)
 
 void hx_delete_objects_end(s3_ex *x)
 {
-	s3_delete_req d = {0, NULL, NULL, 0};
+	s3_delete_req d = {0, NULL, NULL, NULL, 0};
 	s3_xml_deleted *res = NULL;
 	int e, rc;
 
@@ -1039,6 +1039,8 @@ void hx_delete_objects_end(s3_ex *x)
 		dd_str k = dd_str_c(d.keys[i]);
 		res[i].key = k;
 		res[i].err = k.len > SEG_KEY_MAX ? S3E_KEY_TOO_LONG : s3_key_check(k);
+		if (res[i].err == S3_OK && d.bad_version[i])
+			res[i].err = S3E_NO_SUCH_VERSION;
 		if (res[i].err == S3_OK && d.etags[i])
 			res[i].err = delete_etag_check(x, k, d.etags[i]);
 		if (res[i].err != S3_OK)

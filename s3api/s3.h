@@ -96,6 +96,7 @@ enum s3_errcode {
 	S3E_REQUEST_TIMEOUT,
 	S3E_INVALID_STORAGE_CLASS,
 	S3E_METADATA_TOO_LARGE,
+	S3E_NO_SUCH_VERSION,
 	S3E_COUNT
 };
 
@@ -705,6 +706,7 @@ typedef struct s3_delete_req {
 	int quiet;
 	char **keys;  /* malloc'd, NUL-terminated */
 	char **etags; /* parallel to keys: <ETag> (conditional delete) or NULL */
+	unsigned char *bad_version; /* parallel: 1 = a <VersionId> other than "null" */
 	size_t nkeys; /* 1..1000 */
 } s3_delete_req;
 

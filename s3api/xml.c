@@ -778,6 +778,7 @@ void s3_complete_release(s3_complete *c)
 struct delete_ctx {
 	s3_delete_req *d;
 	char *key, *etag;
+	int bad_version; /* this <Object>'s <VersionId> is not "null" */
 	int root_seen;
 };
 
@@ -808,6 +809,12 @@ static int delete_end(xp *x, void *ud)
 		dc->key = strndup(raw.p, raw.len);
 		return dc->key ? S3_OK : S3E_INTERNAL_ERROR;
 	}
+	/* Without versioning the only version is "null" (what
+	 * ListObjectVersions reports); any other id names no version. */
+	if (xp_at(x, 3, "Delete", "Object", "VersionId")) {
+		dc->bad_version = !dd_str_eq_c(xp_text(x), "null");
+		return S3_OK;
+	}
 	if (xp_at(x, 3, "Delete", "Object", "ETag")) {
 		dd_str t = xp_text(x);
 		if (dc->etag || t.len == 0 || t.len > 256)
@@ -829,12 +836,19 @@ static int delete_end(xp *x, void *ud)
 			if (!nk)
 				return S3E_INTERNAL_ERROR;
 			d->etags = nk;
+			unsigned char *bv = realloc(d->bad_version, cap);
+			if (!bv)
+				return S3E_INTERNAL_ERROR;
+			d->bad_version = bv;
 		} else if (d->nkeys == 0) {
 			d->keys = malloc(4 * sizeof(*d->keys));
 			d->etags = malloc(4 * sizeof(*d->etags));
-			if (!d->keys || !d->etags)
+			d->bad_version = malloc(4);
+			if (!d->keys || !d->etags || !d->bad_version)
 				return S3E_INTERNAL_ERROR;
 		}
+		d->bad_version[d->nkeys] = (unsigned char)dc->bad_version;
+		dc->bad_version = 0;
 		d->etags[d->nkeys] = dc->etag;
 		d->keys[d->nkeys++] = dc->key;
 		dc->key = NULL;
@@ -869,6 +883,7 @@ void s3_delete_req_release(s3_delete_req *d)
 	}
 	free(d->keys);
 	free(d->etags);
+	free(d->bad_version);
 	memset(d, 0, sizeof(*d));
 }
 

@@ -565,6 +565,21 @@ class TestBoto3Objects(Boto3Case):
         self.assertEqual([o["Key"] for o in self.s3.list_objects_v2(
             Bucket=B, Prefix="cdel/")["Contents"]], ["cdel/2"])
 
+    def test_delete_objects_version_ids(self):
+        # Without versioning each object's only version is "null" (as
+        # ListObjectVersions says): deleting it deletes the object; any
+        # other VersionId names no version and deletes nothing.
+        B = self.bucket
+        self.s3.put_object(Bucket=B, Key="vdel/1", Body=b"1")
+        self.s3.put_object(Bucket=B, Key="vdel/2", Body=b"2")
+        r = self.s3.delete_objects(Bucket=B, Delete={"Objects": [
+            {"Key": "vdel/1", "VersionId": "null"}, {"Key": "vdel/2", "VersionId": "3HL4kqtJ"}]})
+        self.assertEqual([x["Key"] for x in r["Deleted"]], ["vdel/1"])
+        self.assertEqual([(x["Key"], x["Code"]) for x in r["Errors"]],
+                         [("vdel/2", "NoSuchVersion")])
+        self.assertEqual([o["Key"] for o in self.s3.list_objects_v2(
+            Bucket=B, Prefix="vdel/")["Contents"]], ["vdel/2"])
+
     def test_delete_objects_limits(self):
         st, code = self.err(self.s3.delete_objects, Bucket=self.bucket,
                             Delete={"Objects": [{"Key": "x%d" % i} for i in range(1001)]})

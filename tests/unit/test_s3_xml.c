@@ -262,6 +262,8 @@ static void test_parse_delete(void **state)
 	assert_string_equal(d.keys[1], "c&d");
 	assert_null(d.etags[0]);
 	assert_null(d.etags[1]);
+	assert_int_equal(d.bad_version[0], 0);
+	assert_int_equal(d.bad_version[1], 1); /* <VersionId>v</VersionId> */
 	s3_delete_req_release(&d);
 	/* Conditional deletes: <ETag> per object, quotes kept as sent. */
 	const char *ce = "<Delete><Object><Key>a</Key><ETag>\"e1\"</ETag></Object>"
@@ -276,6 +278,14 @@ static void test_parse_delete(void **state)
 	assert_null(d.etags[3]);
 	assert_string_equal(d.etags[4], "x");
 	assert_string_equal(d.keys[4], "e");
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(d.bad_version[i], 0);
+	s3_delete_req_release(&d);
+	const char *vn = "<Delete><Object><Key>a</Key><VersionId>null</VersionId></Object>"
+			 "<Object><Key>b</Key><VersionId>3/L4kq</VersionId></Object></Delete>";
+	assert_int_equal(s3_xml_parse_delete(vn, strlen(vn), &d), S3_OK);
+	assert_int_equal(d.bad_version[0], 0);
+	assert_int_equal(d.bad_version[1], 1);
 	s3_delete_req_release(&d);
 	const char *two = "<Delete><Object><Key>a</Key><ETag>1</ETag><ETag>2</ETag>"
 			  "</Object></Delete>";
