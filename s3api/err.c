@@ -108,6 +108,11 @@ static const s3_errinfo err_table[S3E_COUNT] = {
 		"written to within the timeout period."},
 	[S3E_INVALID_STORAGE_CLASS] = {"InvalidStorageClass", 400,
 		"The storage class you specified is not valid."},
+	[S3E_NO_SUCH_VERSION] = {"NoSuchVersion", 404,
+		"The specified version does not exist."},
+	[S3E_METADATA_TOO_LARGE] = {"MetadataTooLarge", 400,
+		"Your metadata headers exceed the maximum allowed metadata "
+		"size."},
 };
 
 const s3_errinfo *s3_err_info(int e)

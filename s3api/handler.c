@@ -293,8 +293,10 @@ static int dispatch(s3_ex *x)
 	case S3_OP_HEAD_BUCKET: hx_head_bucket(x); break;
 	case S3_OP_DELETE_BUCKET: hx_delete_bucket(x); break;
 	case S3_OP_GET_BUCKET_LOCATION: hx_bucket_location(x); break;
+	case S3_OP_GET_ACL: hx_get_acl(x); break;
 	case S3_OP_LIST_OBJECTS_V1:
-	case S3_OP_LIST_OBJECTS_V2: hx_list_objects(x); break;
+	case S3_OP_LIST_OBJECTS_V2:
+	case S3_OP_LIST_VERSIONS: hx_list_objects(x); break;
 	case S3_OP_PUT_OBJECT: return hx_put_begin(x);
 	case S3_OP_GET_OBJECT:
 	case S3_OP_HEAD_OBJECT: hx_get(x); break;
@@ -321,6 +323,42 @@ int s3_ex_step(s3_ex *x)
 	return S3_EX_RESPOND;
 }
 
+/*
+ * 1 when the request is signed with SigV2 (header "AWS AK:sig" or a query
+ * with AWSAccessKeyId and Signature, which boto3's generate_presigned_url
+ * makes by default for us-east-1). dedupd speaks SigV4 only and answers
+ * these as S3 does in SigV4-only regions.
+ */
+static int is_sigv2(s3_ex *x)
+{
+	dd_str a;
+
+	if (s3_req_header(&x->req, "authorization", &a))
+		return dd_str_starts_with(a, "AWS ");
+	return s3_param_get(&x->t, "AWSAccessKeyId") != NULL &&
+	       s3_param_get(&x->t, "Signature") != NULL;
+}
+
+/*
+ * 1 when the Authorization header is present but names no AWS scheme at
+ * all (empty, or garbage such as "\x07"): S3 answers those as it answers
+ * anonymous requests, 403 AccessDenied (ceph s3-tests
+ * test_object_create_bad_authorization_empty / _unreadable), where a
+ * malformed AWS4-HMAC-SHA256 header is AuthorizationHeaderMalformed.
+ */
+static int auth_not_aws(s3_ex *x)
+{
+	dd_str a;
+
+	if (!s3_req_header(&x->req, "authorization", &a))
+		return 0;
+	while (a.len && (a.p[0] == ' ' || a.p[0] == '\t')) {
+		a.p++;
+		a.len--;
+	}
+	return !dd_str_starts_with(a, "AWS");
+}
+
 int s3_ex_begin(s3_ex *x)
 {
 	dd_str domain = dd_str_c(x->srv->domain);
@@ -329,6 +367,14 @@ int s3_ex_begin(s3_ex *x)
 	e = s3_target_parse(x->arena, x->req.target, x->host, domain, &x->t);
 	if (e == S3_OK)
 		e = s3_op_resolve(&x->req, &x->t, &x->op);
+	if (e == S3_OK && auth_not_aws(x))
+		e = S3E_ACCESS_DENIED;
+	if (e == S3_OK && is_sigv2(x)) {
+		hx_err_msg(x, S3E_INVALID_REQUEST,
+			   "The authorization mechanism you have provided is "
+			   "not supported. Please use AWS4-HMAC-SHA256.");
+		return S3_EX_RESPOND;
+	}
 	if (e == S3_OK)
 		e = s3_auth_check(&x->req, &x->t, lookup_secret, x,
 				  (int64_t)time(NULL), &x->auth);

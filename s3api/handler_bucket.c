@@ -13,7 +13,16 @@ struct bucket_rows {
 	s3_xml_bucket *rows;
 	size_t n, cap;
 	int rc;
+	dd_str prefix, after; /* ListBuckets paging: only names > after */
 };
+
+/* Byte order of two names (S3 lists in UTF-8 binary order). */
+static int name_cmp(dd_str a, dd_str b)
+{
+	int c = memcmp(a.p, b.p, DD_MIN(a.len, b.len));
+
+	return c ? c : (a.len > b.len) - (a.len < b.len);
+}
 
 /* seg_unit_cb: keeps the units the user may use (names copied). */
 static int bucket_row(void *ctx, const seg_unit_info *ui)
@@ -22,6 +31,13 @@ static int bucket_row(void *ctx, const seg_unit_info *ui)
 	s3_ex *x = b->x;
 	char *name;
 
+	dd_str nm = dd_str_c(ui->name);
+
+	if (b->prefix.len && (nm.len < b->prefix.len ||
+			      memcmp(nm.p, b->prefix.p, b->prefix.len) != 0))
+		return 0;
+	if (b->after.len && name_cmp(nm, b->after) <= 0)
+		return 0;
 	if (seg_grant_check(x->srv->store, x->user.name, ui->name) != DD_OK)
 		return 0;
 	if (b->n == b->cap) {
@@ -51,14 +67,66 @@ static s3_xml_owner owner_of(const s3_ex *x)
 	return o;
 }
 
+static int bucket_cmp(const void *a, const void *b)
+{
+	return name_cmp(((const s3_xml_bucket *)a)->name,
+			((const s3_xml_bucket *)b)->name);
+}
+
+/*
+ * ListBuckets paging (S3, 2024): prefix, max-buckets (1..10000, default
+ * 10000), continuation-token (opaque to clients: hex of the last name
+ * returned). S3 error.
+ */
+static int buckets_params(s3_ex *x, struct bucket_rows *b, uint64_t *max)
+{
+	const s3_param *p = s3_param_get(&x->t, "max-buckets");
+	const s3_param *tok = s3_param_get(&x->t, "continuation-token");
+	char *after;
+
+	*max = 10000;
+	if (p && (dd_str_to_u64(p->value, max) != DD_OK || *max < 1 ||
+		  *max > 10000))
+		return S3E_INVALID_ARGUMENT;
+	if ((p = s3_param_get(&x->t, "prefix")))
+		b->prefix = p->value;
+	if (!tok || tok->value.len == 0)
+		return S3_OK;
+	if (tok->value.len % 2 || tok->value.len / 2 > SEG_NAME_MAX ||
+	    !(after = dd_arena_alloc(x->arena, tok->value.len / 2 + 1)) ||
+	    dd_hex_decode(tok->value.p, tok->value.len, after) != DD_OK)
+		return S3E_INVALID_ARGUMENT;
+	b->after = (dd_str){after, tok->value.len / 2};
+	return S3_OK;
+}
+
 void hx_list_buckets(s3_ex *x)
 {
-	struct bucket_rows b = {x, NULL, 0, 0, DD_OK};
+	struct bucket_rows b = {x, NULL, 0, 0, DD_OK, {NULL, 0}, {NULL, 0}};
 	s3_xml_owner o = owner_of(x);
-	int rc = seg_unit_list(x->srv->store, bucket_row, &b);
+	dd_str next = {NULL, 0};
+	uint64_t max;
+	char *hex;
+	int e = buckets_params(x, &b, &max), rc = DD_OK;
 
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	rc = seg_unit_list(x->srv->store, bucket_row, &b);
+	if (rc == DD_OK && b.n > 1)
+		qsort(b.rows, b.n, sizeof(*b.rows), bucket_cmp);
+	if (rc == DD_OK && b.n > max) {
+		dd_str last = b.rows[max - 1].name;
+		b.n = (size_t)max;
+		if (!(hex = dd_arena_alloc(x->arena, last.len * 2 + 1)))
+			rc = DD_ENOMEM;
+		else
+			dd_hex_encode(last.p, last.len, hex);
+		next = (dd_str){hex, last.len * 2};
+	}
 	if (rc == DD_OK)
-		rc = s3_xml_list_buckets(&x->out, &o, b.rows, b.n);
+		rc = s3_xml_list_buckets(&x->out, &o, b.rows, b.n, b.prefix, next);
 	if (rc != DD_OK) {
 		hx_err(x, s3_err_from_rc(rc));
 		return;
@@ -175,6 +243,34 @@ void hx_bucket_location(s3_ex *x)
 	hx_xml(x, 200);
 }
 
+/*
+ * GetBucketAcl / GetObjectAcl: dedupd has no ACLs beyond "private" (the
+ * owner, here the requesting user, has FULL_CONTROL); answered so that
+ * tools that read ACLs before they act keep working.
+ */
+void hx_get_acl(s3_ex *x)
+{
+	s3_xml_owner o = owner_of(x);
+	seg_stat *st = NULL;
+	int e = x->t.key.len ? hx_object_access(x) : hx_bucket_access(x), rc;
+
+	if (e == S3_OK && x->t.key.len) {
+		if (!(st = malloc(sizeof(*st))))
+			e = S3E_INTERNAL_ERROR;
+		else if ((rc = seg_stat_object(x->srv->store, x->bucket,
+					       x->t.key, st)) != DD_OK)
+			e = rc == DD_ENOENT ? S3E_NO_SUCH_KEY : s3_err_from_rc(rc);
+		free(st);
+	}
+	if (e == S3_OK && s3_xml_acl(&x->out, &o) != DD_OK)
+		e = S3E_INTERNAL_ERROR;
+	if (e != S3_OK) {
+		hx_err(x, e);
+		return;
+	}
+	hx_xml(x, 200);
+}
+
 /* ------------------------------------------------------------ listing */
 
 struct list_rows {
@@ -272,7 +368,7 @@ void hx_list_objects(s3_ex *x)
 	seg_list_result *res = dd_arena_alloc(x->arena, sizeof(*res));
 	s3_list_params lp;
 	s3_xml_listing xl;
-	dd_str after;
+	dd_str after, xl_vmarker = {NULL, 0};
 	int e = hx_bucket_access(x);
 
 	if (e == S3_OK && !res)
@@ -281,6 +377,11 @@ void hx_list_objects(s3_ex *x)
 		e = s3_list_params_parse(&x->t, &lp);
 	if (e == S3_OK && x->op == S3_OP_LIST_OBJECTS_V2)
 		lp.v2 = 1;
+	if (e == S3_OK && x->op == S3_OP_LIST_VERSIONS) {
+		const s3_param *vm = s3_param_get(&x->t, "version-id-marker");
+		lp.v2 = 0;
+		xl_vmarker = vm ? vm->value : (dd_str){NULL, 0};
+	}
 	after = lp.v2 ? lp.start_after : lp.marker;
 	if (e == S3_OK && lp.v2 && lp.continuation.len)
 		e = token_decode(x, lp.continuation, &after);
@@ -302,6 +403,8 @@ void hx_list_objects(s3_ex *x)
 	xl.start_after = lp.start_after;
 	xl.marker = lp.marker;
 	xl.fetch_owner = lp.fetch_owner;
+	xl.versions = x->op == S3_OP_LIST_VERSIONS;
+	xl.version_id_marker = xl_vmarker;
 	xl.owner = owner_of(x);
 	xl.objects = l.objs;
 	xl.nobjects = l.nobjs;
@@ -312,7 +415,10 @@ void hx_list_objects(s3_ex *x)
 			hx_err(x, S3E_INTERNAL_ERROR);
 			return;
 		}
-		xl.next_marker = (dd_str){res->next, res->next_len};
+		/* ListObjects v1: NextMarker only with a delimiter (S3);
+		 * without one the client continues after the last key. */
+		if ((!lp.v2 && xl.delimiter.len) || xl.versions)
+			xl.next_marker = (dd_str){res->next, res->next_len};
 	}
 	if (s3_xml_list_objects(&x->out, &xl) != DD_OK) {
 		hx_err(x, S3E_INTERNAL_ERROR);

@@ -97,6 +97,7 @@ void hx_create_bucket_end(s3_ex *x);
 void hx_head_bucket(s3_ex *x);
 void hx_delete_bucket(s3_ex *x);
 void hx_bucket_location(s3_ex *x);
+void hx_get_acl(s3_ex *x);
 void hx_list_objects(s3_ex *x);
 void hx_list_uploads(s3_ex *x);
 

@@ -95,6 +95,8 @@ enum s3_errcode {
 	S3E_SERVICE_UNAVAILABLE,
 	S3E_REQUEST_TIMEOUT,
 	S3E_INVALID_STORAGE_CLASS,
+	S3E_METADATA_TOO_LARGE,
+	S3E_NO_SUCH_VERSION,
 	S3E_COUNT
 };
 
@@ -580,8 +582,14 @@ typedef struct s3_xml_owner {
 	dd_str id, display_name;
 } s3_xml_owner;
 
+/*
+ * ListAllMyBucketsResult; prefix (echoed when non-empty) and next_token
+ * (<ContinuationToken> of the next page, when non-empty) are ListBuckets'
+ * paging.
+ */
 int s3_xml_list_buckets(dd_buf *out, const s3_xml_owner *owner,
-			const s3_xml_bucket *b, size_t n) DD_WUR;
+			const s3_xml_bucket *b, size_t n, dd_str prefix,
+			dd_str next_token) DD_WUR;
 
 /* ListObjects V1 and V2 result parameters (borrowed). */
 typedef struct s3_xml_listing {
@@ -595,6 +603,8 @@ typedef struct s3_xml_listing {
 	dd_str start_after;      /* v2 */
 	dd_str marker, next_marker; /* v1 */
 	int fetch_owner;         /* v2: include <Owner> */
+	int versions;            /* ListObjectVersions: marker = key-marker */
+	dd_str version_id_marker;/* versions: echoed */
 	s3_xml_owner owner;
 	const s3_xml_object *objects;
 	size_t nobjects;
@@ -668,6 +678,8 @@ int s3_xml_delete_result(dd_buf *out, int quiet, const s3_xml_deleted *d,
 			 size_t n) DD_WUR;
 /* <LocationConstraint>; us-east-1 and "" render as an empty element. */
 int s3_xml_location(dd_buf *out, dd_str region) DD_WUR;
+/* AccessControlPolicy of the canned private ACL: owner FULL_CONTROL. */
+int s3_xml_acl(dd_buf *out, const s3_xml_owner *owner) DD_WUR;
 
 /* Parsed CompleteMultipartUpload body. */
 typedef struct s3_complete_part {
@@ -693,6 +705,8 @@ void s3_complete_release(s3_complete *c);
 typedef struct s3_delete_req {
 	int quiet;
 	char **keys;  /* malloc'd, NUL-terminated */
+	char **etags; /* parallel to keys: <ETag> (conditional delete) or NULL */
+	unsigned char *bad_version; /* parallel: 1 = a <VersionId> other than "null" */
 	size_t nkeys; /* 1..1000 */
 } s3_delete_req;
 
@@ -733,6 +747,8 @@ enum s3_op {
 	S3_OP_COMPLETE_MPU,
 	S3_OP_ABORT_MPU,
 	S3_OP_LIST_PARTS,
+	S3_OP_GET_ACL, /* bucket or object: the canned private ACL */
+	S3_OP_LIST_VERSIONS, /* every object is its one version "null" */
 	S3_OP_COUNT
 };
 
@@ -797,7 +813,9 @@ typedef struct s3_cond_obj {
  * If-Unmodified-Since with S3's precedence (If-Match true overrides a false
  * If-Unmodified-Since; If-None-Match false means 304 even when
  * If-Modified-Since is true). is_read: GET/HEAD (304 allowed), else 412.
- * prefix: "" for the request headers, "x-amz-copy-source-" for copies.
+ * prefix: "" for the request headers, "x-amz-copy-source-" for copies:
+ * those follow the GET rules (If-Modified-Since included, whatever
+ * is_read) but fail with 412 only, never 304 (S3 CopyObject).
  * Returns S3_OK, S3E_NOT_MODIFIED or S3E_PRECONDITION_FAILED.
  */
 int s3_cond_eval(const s3_request *req, const char *prefix,
@@ -806,8 +824,8 @@ int s3_cond_eval(const s3_request *req, const char *prefix,
 /*
  * Collects x-amz-meta-* headers as "name:value\n" lines (name lower-cased,
  * without the prefix; value trimmed; duplicates joined by ",") into out.
- * Returns S3_OK or S3E_INVALID_ARGUMENT (total over 2 KiB, as S3) /
- * S3E_INTERNAL_ERROR.
+ * Returns S3_OK, S3E_METADATA_TOO_LARGE (total over 2 KiB, as S3),
+ * S3E_INVALID_ARGUMENT (CR or LF in a value) or S3E_INTERNAL_ERROR.
  */
 int s3_meta_collect(const s3_request *req, dd_buf *out) DD_WUR;
 

@@ -525,9 +525,11 @@ static int check_header_auth(const s3_request *req, const s3_target *t,
 	v = s3i_trim(v);
 	if ((rc = payload_mode(v, &out->payload)) != S3_OK)
 		return rc;
-	/* An unsigned x-amz-content-sha256 could be swapped in transit. */
-	if (!list_has(sp.az.signed_headers, "x-amz-content-sha256"))
-		return S3E_AUTH_HEADER_MALFORMED;
+	/*
+	 * x-amz-content-sha256 need not be in SignedHeaders (AWS: "Signing
+	 * the x-amz-content-sha256 header is optional"): its value is the
+	 * canonical request's last line, so the signature covers it anyway.
+	 */
 	sp.payload = v;
 	out->kind = S3_AUTH_HEADER;
 	out->time = ts;

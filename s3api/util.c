@@ -466,6 +466,9 @@ int s3_cond_eval(const s3_request *req, const char *prefix,
 	int has_inm = cond_header(req, prefix, "if-none-match", &inm);
 	int has_ims = cond_header(req, prefix, "if-modified-since", &ims);
 	int has_ius = cond_header(req, prefix, "if-unmodified-since", &ius);
+	/* x-amz-copy-source-if-* read the source: S3 applies the GET rules,
+	 * If-Modified-Since included, but a failed one is always 412. */
+	int copy = prefix[0] != '\0';
 	int64_t t;
 
 	if (has_im) {
@@ -478,12 +481,12 @@ int s3_cond_eval(const s3_request *req, const char *prefix,
 	}
 	if (has_inm) {
 		if (etag_list_match(inm, obj))
-			return is_read ? S3E_NOT_MODIFIED
-				       : S3E_PRECONDITION_FAILED;
+			return is_read && !copy ? S3E_NOT_MODIFIED
+						: S3E_PRECONDITION_FAILED;
 		/* If-None-Match true: If-Modified-Since is ignored. */
-	} else if (has_ims && is_read && obj->exists &&
+	} else if (has_ims && (is_read || copy) && obj->exists &&
 		   s3_time_parse_http(ims, &t) == DD_OK && obj->mtime_s <= t) {
-		return S3E_NOT_MODIFIED;
+		return copy ? S3E_PRECONDITION_FAILED : S3E_NOT_MODIFIED;
 	}
 	return S3_OK;
 }
@@ -506,7 +509,7 @@ int s3_meta_collect(const s3_request *req, dd_buf *out)
 			return S3E_INVALID_ARGUMENT;
 		total += n.len - 11 + v.len;
 		if (total > S3_META_MAX)
-			return S3E_INVALID_ARGUMENT;
+			return S3E_METADATA_TOO_LARGE;
 		/* A repeated name joins its value to the earlier line. */
 		int joined = 0;
 		for (size_t j = 0; j < i && !joined; j++)

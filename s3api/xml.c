@@ -181,7 +181,8 @@ static dd_str storage_class(dd_str s)
 }
 
 int s3_xml_list_buckets(dd_buf *out, const s3_xml_owner *owner,
-			const s3_xml_bucket *b, size_t n)
+			const s3_xml_bucket *b, size_t n, dd_str prefix,
+			dd_str next_token)
 {
 	s3_xml x;
 
@@ -196,7 +197,58 @@ int s3_xml_list_buckets(dd_buf *out, const s3_xml_owner *owner,
 		s3_xml_close(&x, "Bucket");
 	}
 	s3_xml_close(&x, "Buckets");
+	if (next_token.len)
+		s3_xml_elem(&x, "ContinuationToken", next_token);
+	if (prefix.len)
+		s3_xml_elem(&x, "Prefix", prefix);
 	s3_xml_close(&x, "ListAllMyBucketsResult");
+	return s3_xml_end(&x);
+}
+
+/*
+ * ListVersionsResult for a bucket without versioning: every object is its
+ * only version, "null", the latest (S3's answer for such a bucket).
+ */
+static int list_versions(dd_buf *out, const s3_xml_listing *l)
+{
+	int enc = l->url_encode;
+	s3_xml x;
+
+	s3_xml_begin(&x, out);
+	s3_xml_open(&x, "ListVersionsResult", 1);
+	s3_xml_elem(&x, "Name", l->bucket);
+	elem_enc(&x, "Prefix", l->prefix, enc);
+	elem_enc(&x, "KeyMarker", l->marker, enc);
+	s3_xml_elem(&x, "VersionIdMarker", l->version_id_marker);
+	if (l->truncated) {
+		elem_enc(&x, "NextKeyMarker", l->next_marker, enc);
+		s3_xml_elem_c(&x, "NextVersionIdMarker", "null");
+	}
+	if (l->delimiter.len)
+		elem_enc(&x, "Delimiter", l->delimiter, enc);
+	s3_xml_elem_u64(&x, "MaxKeys", l->max_keys);
+	if (enc)
+		s3_xml_elem_c(&x, "EncodingType", "url");
+	s3_xml_elem_bool(&x, "IsTruncated", l->truncated);
+	for (size_t i = 0; i < l->nobjects; i++) {
+		const s3_xml_object *o = &l->objects[i];
+		s3_xml_open(&x, "Version", 0);
+		elem_enc(&x, "Key", o->key, enc);
+		s3_xml_elem_c(&x, "VersionId", "null");
+		s3_xml_elem_c(&x, "IsLatest", "true");
+		elem_time(&x, "LastModified", o->mtime_ms);
+		elem_etag(&x, o->etag);
+		s3_xml_elem_u64(&x, "Size", o->size);
+		elem_owner(&x, "Owner", &l->owner);
+		s3_xml_elem(&x, "StorageClass", storage_class(o->storage_class));
+		s3_xml_close(&x, "Version");
+	}
+	for (size_t i = 0; i < l->nprefixes; i++) {
+		s3_xml_open(&x, "CommonPrefixes", 0);
+		elem_enc(&x, "Prefix", l->prefixes[i], enc);
+		s3_xml_close(&x, "CommonPrefixes");
+	}
+	s3_xml_close(&x, "ListVersionsResult");
 	return s3_xml_end(&x);
 }
 
@@ -205,6 +257,8 @@ int s3_xml_list_objects(dd_buf *out, const s3_xml_listing *l)
 	int enc = l->url_encode;
 	s3_xml x;
 
+	if (l->versions)
+		return list_versions(out, l);
 	s3_xml_begin(&x, out);
 	s3_xml_open(&x, "ListBucketResult", 1);
 	s3_xml_elem(&x, "Name", l->bucket);
@@ -417,6 +471,27 @@ int s3_xml_location(dd_buf *out, dd_str region)
 	if (!dd_str_eq_c(region, "us-east-1"))
 		s3_xml_text(&x, region);
 	s3_xml_close(&x, "LocationConstraint");
+	return s3_xml_end(&x);
+}
+
+int s3_xml_acl(dd_buf *out, const s3_xml_owner *owner)
+{
+	s3_xml x;
+
+	s3_xml_begin(&x, out);
+	s3_xml_open(&x, "AccessControlPolicy", 1);
+	elem_owner(&x, "Owner", owner);
+	s3_xml_open(&x, "AccessControlList", 0);
+	s3_xml_open(&x, "Grant", 0);
+	puts_c(&x, "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+		   "xsi:type=\"CanonicalUser\">");
+	s3_xml_elem(&x, "ID", owner->id);
+	s3_xml_elem(&x, "DisplayName", owner->display_name);
+	s3_xml_close(&x, "Grantee");
+	s3_xml_elem_c(&x, "Permission", "FULL_CONTROL");
+	s3_xml_close(&x, "Grant");
+	s3_xml_close(&x, "AccessControlList");
+	s3_xml_close(&x, "AccessControlPolicy");
 	return s3_xml_end(&x);
 }
 
@@ -702,7 +777,8 @@ void s3_complete_release(s3_complete *c)
 
 struct delete_ctx {
 	s3_delete_req *d;
-	char *key;
+	char *key, *etag;
+	int bad_version; /* this <Object>'s <VersionId> is not "null" */
 	int root_seen;
 };
 
@@ -733,19 +809,50 @@ static int delete_end(xp *x, void *ud)
 		dc->key = strndup(raw.p, raw.len);
 		return dc->key ? S3_OK : S3E_INTERNAL_ERROR;
 	}
+	/* Without versioning the only version is "null" (what
+	 * ListObjectVersions reports); any other id names no version. */
+	if (xp_at(x, 3, "Delete", "Object", "VersionId")) {
+		dc->bad_version = !dd_str_eq_c(xp_text(x), "null");
+		return S3_OK;
+	}
+	if (xp_at(x, 3, "Delete", "Object", "ETag")) {
+		dd_str t = xp_text(x);
+		if (dc->etag || t.len == 0 || t.len > 256)
+			return S3E_MALFORMED_XML;
+		dc->etag = strndup(t.p, t.len);
+		return dc->etag ? S3_OK : S3E_INTERNAL_ERROR;
+	}
 	if (xp_at(x, 2, "Delete", "Object", NULL)) {
 		s3_delete_req *d = dc->d;
 		if (!dc->key || d->nkeys >= S3_MAX_DELETE_OBJECTS)
 			return S3E_MALFORMED_XML;
-		if ((d->nkeys & (d->nkeys - 1)) == 0) {
-			size_t cap = d->nkeys ? d->nkeys * 2 : 4;
+		if ((d->nkeys & (d->nkeys - 1)) == 0 && d->nkeys >= 4) {
+			size_t cap = d->nkeys * 2;
 			char **nk = realloc(d->keys, cap * sizeof(*nk));
 			if (!nk)
 				return S3E_INTERNAL_ERROR;
 			d->keys = nk;
+			nk = realloc(d->etags, cap * sizeof(*nk));
+			if (!nk)
+				return S3E_INTERNAL_ERROR;
+			d->etags = nk;
+			unsigned char *bv = realloc(d->bad_version, cap);
+			if (!bv)
+				return S3E_INTERNAL_ERROR;
+			d->bad_version = bv;
+		} else if (d->nkeys == 0) {
+			d->keys = malloc(4 * sizeof(*d->keys));
+			d->etags = malloc(4 * sizeof(*d->etags));
+			d->bad_version = malloc(4);
+			if (!d->keys || !d->etags || !d->bad_version)
+				return S3E_INTERNAL_ERROR;
 		}
+		d->bad_version[d->nkeys] = (unsigned char)dc->bad_version;
+		dc->bad_version = 0;
+		d->etags[d->nkeys] = dc->etag;
 		d->keys[d->nkeys++] = dc->key;
 		dc->key = NULL;
+		dc->etag = NULL;
 	}
 	return S3_OK;
 }
@@ -760,6 +867,7 @@ int s3_xml_parse_delete(const void *p, size_t n, s3_delete_req *out)
 	dc.d = out;
 	rc = xp_run(p, n, 8u << 20, delete_end, &dc, "Delete");
 	free(dc.key);
+	free(dc.etag);
 	if (rc == S3_OK && (!dc.root_seen || out->nkeys == 0))
 		rc = S3E_MALFORMED_XML;
 	if (rc != S3_OK)
@@ -769,9 +877,13 @@ int s3_xml_parse_delete(const void *p, size_t n, s3_delete_req *out)
 
 void s3_delete_req_release(s3_delete_req *d)
 {
-	for (size_t i = 0; i < d->nkeys; i++)
+	for (size_t i = 0; i < d->nkeys; i++) {
 		free(d->keys[i]);
+		free(d->etags[i]);
+	}
 	free(d->keys);
+	free(d->etags);
+	free(d->bad_version);
 	memset(d, 0, sizeof(*d));
 }
 

@@ -10,7 +10,7 @@ PKGS=(
 	libzstd-dev zstd libcurl4-openssl-dev libexpat1-dev libhttp-parser-dev
 	libsystemd-dev libcmocka-dev
 	# tests: real clients and tools
-	python3 curl awscli rclone restic s3cmd systemd
+	python3 python3-boto3 curl awscli rclone restic s3cmd systemd
 )
 
 missing=()

@@ -505,6 +505,19 @@ static void test_auth_misc(void **state)
 		"Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
 	assert_int_equal(check("GET", "/test.txt", h, 4, "", T2013, &a),
 			 S3E_AUTH_HEADER_MALFORMED);
+	/* x-amz-content-sha256 left out of SignedHeaders: optional (AWS), the
+	 * value is still the canonical request's payload line. Signature
+	 * computed with Python's hmac for GET /test.txt. */
+	h[2].value = DD_STR_LIT(
+		"AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/s3/aws4_request,"
+		"SignedHeaders=host;x-amz-date,"
+		"Signature=c56d82b267bdb6e445b1471d255de6c82ea88b19c83e16370232146fdcd628ec");
+	assert_int_equal(check("GET", "/test.txt", h, 4, "", T2013, &a), S3_OK);
+	h[3].value = DD_STR_LIT(
+		"0000000000000000000000000000000000000000000000000000000000000000");
+	assert_int_equal(check("GET", "/test.txt", h, 4, "", T2013, &a),
+			 S3E_SIGNATURE_DOES_NOT_MATCH);
+	h[3].value = DD_STR_LIT(EMPTY_SHA);
 	/* Another service. */
 	h[2].value = DD_STR_LIT(
 		"AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/ec2/aws4_request,"

@@ -105,11 +105,17 @@ static void test_other_results(void **state)
 
 	(void)state;
 	dd_buf_init(&b, 1 << 16);
-	assert_int_equal(s3_xml_list_buckets(&b, &ow, bk, 1), DD_OK);
+	assert_int_equal(s3_xml_list_buckets(&b, &ow, bk, 1, DD_STR_LIT(""),
+					     DD_STR_LIT("")), DD_OK);
 	assert_string_equal(b.data, DECL "<ListAllMyBucketsResult" NS "><Owner><ID>id</ID>"
 		"<DisplayName>name</DisplayName></Owner><Buckets><Bucket><Name>velero</Name>"
 		"<CreationDate>1970-01-01T00:00:00.000Z</CreationDate></Bucket></Buckets>"
 		"</ListAllMyBucketsResult>");
+	dd_buf_reset(&b);
+	assert_int_equal(s3_xml_list_buckets(&b, &ow, bk, 1, DD_STR_LIT("ve"),
+					     DD_STR_LIT("7665")), DD_OK);
+	assert_non_null(strstr(b.data, "</Buckets><ContinuationToken>7665</ContinuationToken>"
+			       "<Prefix>ve</Prefix></ListAllMyBucketsResult>"));
 	dd_buf_reset(&b);
 	assert_int_equal(s3_xml_initiate_mpu(&b, DD_STR_LIT("b"), DD_STR_LIT("k"),
 					     DD_STR_LIT("u1")), DD_OK);
@@ -254,7 +260,36 @@ static void test_parse_delete(void **state)
 	assert_int_equal(d.nkeys, 2);
 	assert_string_equal(d.keys[0], " a b ");
 	assert_string_equal(d.keys[1], "c&d");
+	assert_null(d.etags[0]);
+	assert_null(d.etags[1]);
+	assert_int_equal(d.bad_version[0], 0);
+	assert_int_equal(d.bad_version[1], 1); /* <VersionId>v</VersionId> */
 	s3_delete_req_release(&d);
+	/* Conditional deletes: <ETag> per object, quotes kept as sent. */
+	const char *ce = "<Delete><Object><Key>a</Key><ETag>\"e1\"</ETag></Object>"
+			 "<Object><Key>b</Key></Object><Object><Key>c</Key>"
+			 "<ETag>*</ETag></Object><Object><Key>d</Key></Object>"
+			 "<Object><Key>e</Key><ETag>x</ETag></Object></Delete>";
+	assert_int_equal(s3_xml_parse_delete(ce, strlen(ce), &d), S3_OK);
+	assert_int_equal(d.nkeys, 5);
+	assert_string_equal(d.etags[0], "\"e1\"");
+	assert_null(d.etags[1]);
+	assert_string_equal(d.etags[2], "*");
+	assert_null(d.etags[3]);
+	assert_string_equal(d.etags[4], "x");
+	assert_string_equal(d.keys[4], "e");
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(d.bad_version[i], 0);
+	s3_delete_req_release(&d);
+	const char *vn = "<Delete><Object><Key>a</Key><VersionId>null</VersionId></Object>"
+			 "<Object><Key>b</Key><VersionId>3/L4kq</VersionId></Object></Delete>";
+	assert_int_equal(s3_xml_parse_delete(vn, strlen(vn), &d), S3_OK);
+	assert_int_equal(d.bad_version[0], 0);
+	assert_int_equal(d.bad_version[1], 1);
+	s3_delete_req_release(&d);
+	const char *two = "<Delete><Object><Key>a</Key><ETag>1</ETag><ETag>2</ETag>"
+			  "</Object></Delete>";
+	assert_int_equal(s3_xml_parse_delete(two, strlen(two), &d), S3E_MALFORMED_XML);
 
 	dd_buf b;
 	dd_buf_init(&b, 1 << 20);
