@@ -56,6 +56,7 @@ struct s3_ex {
 	/* streamed GET */
 	seg_reader *r;
 	uint64_t roff, rend;
+	int cond_err;            /* conditional PUT's verdict at commit */
 	/* UploadPartCopy between steps (handler_mpu.c) */
 	struct hx_pcopy *pc;
 };

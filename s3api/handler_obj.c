@@ -149,33 +149,61 @@ static int size_check(s3_ex *x)
  * s3-tests test_put_object_if_match): If-None-Match ("*" or ETags) fails
  * with 412 when it matches the current object; If-Match ("*" or ETags)
  * fails with 412 unless it matches, and with NoSuchKey when there is no
- * object. Checked before the body is read and again just before the
- * commit (not atomically with it). S3 error.
+ * object. Checked before the body is read (to refuse early) and, for
+ * PutObject, again inside the commit's catalog transaction (put_check);
+ * Complete and CopyObject check just before their commit. S3 error.
  */
+static int has_write_cond(const s3_ex *x)
+{
+	dd_str v;
+
+	return s3_req_header(&x->req, "if-match", &v) ||
+	       s3_req_header(&x->req, "if-none-match", &v);
+}
+
+/* The rules above against cur, the key's object (NULL: none). S3 error. */
+static int cond_verdict(s3_ex *x, const seg_stat *cur)
+{
+	dd_str im;
+	s3_cond_obj c = {0, {NULL, 0}, 0};
+
+	if (cur)
+		c = (s3_cond_obj){1, dd_str_c(cur->etag), cur->mtime_ns / 1000000000};
+	if (!cur && s3_req_header(&x->req, "if-match", &im))
+		return S3E_NO_SUCH_KEY;
+	return s3_cond_eval(&x->req, "", &c, 0);
+}
+
 static int write_cond(s3_ex *x)
 {
-	dd_str im, inm;
-	int has_im = s3_req_header(&x->req, "if-match", &im);
-	int has_inm = s3_req_header(&x->req, "if-none-match", &inm);
 	seg_stat *st;
-	s3_cond_obj c = {0, {NULL, 0}, 0};
-	int e = S3_OK, rc;
+	int e, rc;
 
-	if (!has_im && !has_inm)
+	if (!has_write_cond(x))
 		return S3_OK;
 	if (!(st = malloc(sizeof(*st))))
 		return S3E_INTERNAL_ERROR;
 	rc = seg_stat_object(x->srv->store, x->bucket, x->t.key, st);
-	if (rc == DD_OK)
-		c = (s3_cond_obj){1, dd_str_c(st->etag), st->mtime_ns / 1000000000};
-	else if (rc != DD_ENOENT)
+	if (rc == DD_OK || rc == DD_ENOENT)
+		e = cond_verdict(x, rc == DD_OK ? st : NULL);
+	else
 		e = s3_err_from_rc(rc);
-	if (e == S3_OK && has_im && !c.exists)
-		e = S3E_NO_SUCH_KEY;
-	else if (e == S3_OK)
-		e = s3_cond_eval(&x->req, "", &c, 0);
 	free(st);
 	return e;
+}
+
+/*
+ * seg_writer_set_check callback of a conditional PutObject: the verdict
+ * again, inside the catalog transaction that puts the object, so two
+ * racing If-None-Match: * writers cannot both win. Runs on the commit
+ * leader's thread while x's own thread waits in the commit.
+ */
+static int put_check(void *ctx, const seg_stat *cur)
+{
+	s3_ex *x = ctx;
+
+	x->cond_err = cond_verdict(x, cur);
+	return x->cond_err == S3_OK ? DD_OK : DD_EEXIST;
 }
 
 int hx_put_begin(s3_ex *x)
@@ -211,10 +239,6 @@ void hx_put_end(s3_ex *x)
 	int rc;
 
 	body_etag(x, etag);
-	if ((rc = write_cond(x)) != S3_OK) {
-		hx_err(x, rc);
-		return;
-	}
 	if (etag_hdr(x, etag) != DD_OK || cksum_echo(x, &x->attrs) != DD_OK) {
 		hx_err(x, S3E_INTERNAL_ERROR);
 		return;
@@ -222,9 +246,15 @@ void hx_put_end(s3_ex *x)
 	a.blob = x->attrs.data;
 	a.len = x->attrs.len;
 	a.etag = etag;
+	if (has_write_cond(x))
+		seg_writer_set_check(x->w, put_check, x);
 	rc = seg_writer_commit(x->w, &a, NULL);
 	seg_writer_free(x->w);
 	x->w = NULL;
+	if (rc != DD_OK && x->cond_err != S3_OK) {
+		hx_err(x, x->cond_err);
+		return;
+	}
 	if (rc != DD_OK) {
 		hx_err(x, writer_err(rc));
 		return;

@@ -348,6 +348,19 @@ uint64_t seg_writer_size(const seg_writer *w);
 int seg_writer_set_digests(seg_writer *w, uint32_t flags) DD_WUR;
 
 /*
+ * A check that seg_writer_commit runs inside the catalog transaction that
+ * puts the object, so no other commit can come between the check and the
+ * put (S3 conditional writes: If-None-Match, If-Match). cur is the object
+ * the key holds at that moment, NULL when none. A return other than DD_OK
+ * leaves the key as it was and seg_writer_commit returns that code; the
+ * chunks written stay in the containers (unreferenced). fn runs on the
+ * group-commit leader's thread, maybe not the caller's: it must not block
+ * and may touch only ctx. ctx must live until the commit returns.
+ */
+typedef int (*seg_commit_check_fn)(void *ctx, const seg_stat *cur);
+void seg_writer_set_check(seg_writer *w, seg_commit_check_fn fn, void *ctx);
+
+/*
  * Makes the object durable and visible atomically, replacing any previous
  * (unit, key). attrs may be NULL. Fills *st (may be NULL) with size,
  * digests, mtime, root, etag, attrs. The writer is finished whatever the

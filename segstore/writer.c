@@ -73,6 +73,9 @@ struct seg_writer {
 	seg_locality lc;
 	level lv[LEVELS];
 	dd_buf node; /* encoding scratch */
+
+	seg_commit_check_fn check; /* seg_writer_set_check */
+	void *check_ctx;
 };
 
 /* ------------------------------------------------------- pending table */
@@ -165,7 +168,30 @@ typedef struct idx_arg {
 	uint64_t ctr_len;    /* durable length to record (0: no ctr) */
 	uint64_t ctr_id;
 	const seg_stat *st;  /* object to put (NULL: none) */
+	int check_rc;        /* w->check's verdict (DD_OK: put) */
 } idx_arg;
+
+/*
+ * Runs w->check on the key's current object inside txn t. Returns a
+ * store error (the group txn fails), else DD_OK with a->check_rc set.
+ */
+static int run_check(idx_txn *t, idx_arg *a)
+{
+	seg_writer *w = a->w;
+	seg_stat *cur = malloc(sizeof(*cur));
+	int rc;
+
+	if (!cur)
+		return DD_ENOMEM;
+	rc = seg_obj_get(t, w->u.id, (dd_str){(const char *)w->key, w->keylen},
+			 cur);
+	if (rc == DD_OK || rc == DD_ENOENT) {
+		a->check_rc = w->check(w->check_ctx, rc == DD_OK ? cur : NULL);
+		rc = DD_OK;
+	}
+	free(cur);
+	return rc;
+}
 
 /* Puts the writer's pending fp entries (sorted), its container record and
  * DSP membership, then the object if any. Runs inside the group txn. */
@@ -209,7 +235,11 @@ static int index_apply(seg_store *s, idx_txn *t, void *arg)
 		if ((rc = seg_unit_rec_put(t, w->unit, &u)) != DD_OK)
 			return rc;
 	}
-	if (a->st)
+	if (a->st && w->check && (rc = run_check(t, a)) != DD_OK)
+		return rc;
+	/* A failed check still commits the chunks and container record
+	 * above (the data is durable and indexed), only not the object. */
+	if (a->st && a->check_rc == DD_OK)
 		return seg_obj_put(t, w->unit, (dd_str){(const char *)w->key,
 							w->keylen}, a->st);
 	return DD_OK;
@@ -222,7 +252,7 @@ static int index_apply(seg_store *s, idx_txn *t, void *arg)
  */
 static int index_flush(seg_writer *w, int seal, const seg_stat *st)
 {
-	idx_arg a = {w, seal, 0, 0, st};
+	idx_arg a = {w, seal, 0, 0, st, DD_OK};
 	int rc;
 
 	if (w->ctr) {
@@ -237,7 +267,7 @@ static int index_flush(seg_writer *w, int seal, const seg_stat *st)
 	pend_clear(w);
 	w->nmember = 0;
 	w->physical = 0;
-	return rc;
+	return rc != DD_OK ? rc : a.check_rc;
 }
 
 /* ----------------------------------------------------------- regions */
@@ -502,7 +532,7 @@ static int member_add(seg_writer *w, const uint8_t *fp)
 		/* membership may become durable before the object: the
 		 * client proved it holds these bytes, so that is safe */
 		qsort(w->member, w->nmember, SEG_FP_LEN, pend_cmp);
-		idx_arg a = {w, 0, 0, 0, NULL};
+		idx_arg a = {w, 0, 0, 0, NULL, DD_OK};
 		size_t np = w->npend;
 
 		w->npend = 0; /* only membership now */
@@ -661,6 +691,12 @@ int seg_writer_open_ref(seg_store *s, const char *unit, seg_writer **out)
 uint64_t seg_writer_size(const seg_writer *w)
 {
 	return w->size;
+}
+
+void seg_writer_set_check(seg_writer *w, seg_commit_check_fn fn, void *ctx)
+{
+	w->check = fn;
+	w->check_ctx = ctx;
 }
 
 int seg_writer_set_digests(seg_writer *w, uint32_t flags)

@@ -351,6 +351,73 @@ static void test_abort_invisible(void **state)
 			 DD_EINVAL);
 }
 
+/* The object key holds exactly d[0..n). */
+static void check_object(seg_store *s, const char *key, const uint8_t *d,
+			 size_t n)
+{
+	uint8_t *got;
+	size_t len;
+
+	assert_int_equal(tst_get(s, "u1", key, &got, &len), DD_OK);
+	assert_int_equal(len, n);
+	assert_memory_equal(got, d, n);
+	free(got);
+}
+
+/* Commit check: records what it saw; refuses when the key holds data. */
+struct check_seen {
+	int calls, saw_object;
+	uint64_t size;
+};
+
+static int only_if_absent(void *ctx, const seg_stat *cur)
+{
+	struct check_seen *c = ctx;
+
+	c->calls++;
+	c->saw_object = cur != NULL;
+	c->size = cur ? cur->size : 0;
+	return cur ? DD_EEXIST : DD_OK;
+}
+
+/* seg_writer_set_check runs in the commit: a refusal leaves the key as it
+ * was (and the store usable), an acceptance puts the object. */
+static void test_commit_check(void **state)
+{
+	fx *f = *state;
+	uint8_t d[40000];
+	struct check_seen c = {0, 0, 0};
+	seg_writer *w;
+	seg_stat st;
+
+	tst_fill(d, sizeof(d), 7);
+	assert_int_equal(seg_writer_open(f->s, "u1", tst_key("lock"), &w), DD_OK);
+	seg_writer_set_check(w, only_if_absent, &c);
+	assert_int_equal(seg_writer_write(w, d, 1000), DD_OK);
+	assert_int_equal(seg_writer_commit(w, NULL, NULL), DD_OK);
+	seg_writer_free(w);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.saw_object, 0);
+	/* Second writer: the check sees the first object and refuses. */
+	assert_int_equal(seg_writer_open(f->s, "u1", tst_key("lock"), &w), DD_OK);
+	seg_writer_set_check(w, only_if_absent, &c);
+	assert_int_equal(seg_writer_write(w, d, sizeof(d)), DD_OK);
+	assert_int_equal(seg_writer_commit(w, NULL, NULL), DD_EEXIST);
+	seg_writer_free(w);
+	assert_int_equal(c.calls, 2);
+	assert_int_equal(c.saw_object, 1);
+	assert_int_equal(c.size, 1000);
+	assert_int_equal(seg_stat_object(f->s, "u1", tst_key("lock"), &st), DD_OK);
+	assert_int_equal(st.size, 1000);
+	check_object(f->s, "lock", d, 1000);
+	/* Without a check the key is replaced as usual. */
+	assert_int_equal(seg_writer_open(f->s, "u1", tst_key("lock"), &w), DD_OK);
+	assert_int_equal(seg_writer_write(w, d, sizeof(d)), DD_OK);
+	assert_int_equal(seg_writer_commit(w, NULL, NULL), DD_OK);
+	seg_writer_free(w);
+	check_object(f->s, "lock", d, sizeof(d));
+}
+
 static int count_problem(void *ctx, const char *what, int rc)
 {
 	int *n = ctx;
@@ -707,6 +774,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_paths_same_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_snapshot_and_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_invisible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corruption_detected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_while_replacing, setup, teardown),
