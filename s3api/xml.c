@@ -205,6 +205,27 @@ int s3_xml_list_buckets(dd_buf *out, const s3_xml_owner *owner,
 	return s3_xml_end(&x);
 }
 
+/* Delimiter, MaxKeys, EncodingType and IsTruncated of a listing. */
+static void list_paging(s3_xml *x, const s3_xml_listing *l, int enc)
+{
+	if (l->delimiter.len)
+		elem_enc(x, "Delimiter", l->delimiter, enc);
+	s3_xml_elem_u64(x, "MaxKeys", l->max_keys);
+	if (enc)
+		s3_xml_elem_c(x, "EncodingType", "url");
+	s3_xml_elem_bool(x, "IsTruncated", l->truncated);
+}
+
+/* The CommonPrefixes elements of a listing. */
+static void list_prefixes(s3_xml *x, const dd_str *prefixes, size_t n, int enc)
+{
+	for (size_t i = 0; i < n; i++) {
+		s3_xml_open(x, "CommonPrefixes", 0);
+		elem_enc(x, "Prefix", prefixes[i], enc);
+		s3_xml_close(x, "CommonPrefixes");
+	}
+}
+
 /*
  * ListVersionsResult for a bucket without versioning: every object is its
  * only version, "null", the latest (S3's answer for such a bucket).
@@ -224,12 +245,7 @@ static int list_versions(dd_buf *out, const s3_xml_listing *l)
 		elem_enc(&x, "NextKeyMarker", l->next_marker, enc);
 		s3_xml_elem_c(&x, "NextVersionIdMarker", "null");
 	}
-	if (l->delimiter.len)
-		elem_enc(&x, "Delimiter", l->delimiter, enc);
-	s3_xml_elem_u64(&x, "MaxKeys", l->max_keys);
-	if (enc)
-		s3_xml_elem_c(&x, "EncodingType", "url");
-	s3_xml_elem_bool(&x, "IsTruncated", l->truncated);
+	list_paging(&x, l, enc);
 	for (size_t i = 0; i < l->nobjects; i++) {
 		const s3_xml_object *o = &l->objects[i];
 		s3_xml_open(&x, "Version", 0);
@@ -243,11 +259,7 @@ static int list_versions(dd_buf *out, const s3_xml_listing *l)
 		s3_xml_elem(&x, "StorageClass", storage_class(o->storage_class));
 		s3_xml_close(&x, "Version");
 	}
-	for (size_t i = 0; i < l->nprefixes; i++) {
-		s3_xml_open(&x, "CommonPrefixes", 0);
-		elem_enc(&x, "Prefix", l->prefixes[i], enc);
-		s3_xml_close(&x, "CommonPrefixes");
-	}
+	list_prefixes(&x, l->prefixes, l->nprefixes, enc);
 	s3_xml_close(&x, "ListVersionsResult");
 	return s3_xml_end(&x);
 }
@@ -277,12 +289,7 @@ int s3_xml_list_objects(dd_buf *out, const s3_xml_listing *l)
 		if (l->next_marker.len)
 			elem_enc(&x, "NextMarker", l->next_marker, enc);
 	}
-	if (l->delimiter.len)
-		elem_enc(&x, "Delimiter", l->delimiter, enc);
-	s3_xml_elem_u64(&x, "MaxKeys", l->max_keys);
-	if (enc)
-		s3_xml_elem_c(&x, "EncodingType", "url");
-	s3_xml_elem_bool(&x, "IsTruncated", l->truncated);
+	list_paging(&x, l, enc);
 	for (size_t i = 0; i < l->nobjects; i++) {
 		const s3_xml_object *o = &l->objects[i];
 		s3_xml_open(&x, "Contents", 0);
@@ -295,11 +302,7 @@ int s3_xml_list_objects(dd_buf *out, const s3_xml_listing *l)
 		s3_xml_elem(&x, "StorageClass", storage_class(o->storage_class));
 		s3_xml_close(&x, "Contents");
 	}
-	for (size_t i = 0; i < l->nprefixes; i++) {
-		s3_xml_open(&x, "CommonPrefixes", 0);
-		elem_enc(&x, "Prefix", l->prefixes[i], enc);
-		s3_xml_close(&x, "CommonPrefixes");
-	}
+	list_prefixes(&x, l->prefixes, l->nprefixes, enc);
 	s3_xml_close(&x, "ListBucketResult");
 	return s3_xml_end(&x);
 }
@@ -371,11 +374,7 @@ int s3_xml_list_uploads(dd_buf *out, const s3_xml_uploads_list *l)
 		elem_time(&x, "Initiated", u->initiated_ms);
 		s3_xml_close(&x, "Upload");
 	}
-	for (size_t i = 0; i < l->nprefixes; i++) {
-		s3_xml_open(&x, "CommonPrefixes", 0);
-		elem_enc(&x, "Prefix", l->prefixes[i], enc);
-		s3_xml_close(&x, "CommonPrefixes");
-	}
+	list_prefixes(&x, l->prefixes, l->nprefixes, enc);
 	s3_xml_close(&x, "ListMultipartUploadsResult");
 	return s3_xml_end(&x);
 }
